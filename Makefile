@@ -1,0 +1,49 @@
+# 상담 관리자센터 — the two set-up commands are `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: run test lint format migrations-check messages bench clean
+
+# Created on demand with the first Python >= 3.12 found (scripts/find-python).
+$(PY):
+	python="$$(scripts/find-python)" && "$$python" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+## run: install, migrate, seed the demo center (idempotent), start web + worker + beat
+run: $(VENV)/.runtime
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --no-input -v0
+	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
+	DEBUG=$${DEBUG:-1} $(PY) manage.py serve --port $(PORT)
+
+## test: the whole suite (SQLite by default; DATABASE_URL/REDIS_URL point it elsewhere)
+test: $(VENV)/.dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(VENV)/.dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+migrations-check: $(VENV)/.dev
+	$(PY) manage.py makemigrations --check --dry-run
+
+## messages: refresh the Korean catalogue from the code, then compile it
+messages: $(VENV)/.dev
+	$(PY) manage.py makemessages -l ko --no-obsolete --ignore '.venv/*' --ignore 'var/*'
+	$(PY) manage.py compilemessages -l ko --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) var/test-db.sqlite3 .pytest_cache .ruff_cache

@@ -1,0 +1,77 @@
+"""The fixed cast every test can use.
+
+Center A ("alpha") has two agents (Alice, Bob), a manager (Mina, with 상담 권한)
+and a master (Max). Center B ("beta") has a manager (Oscar): the outsider.
+"""
+
+import pytest
+
+from counsel_center.models import Member
+from counsel_center.tests.factories import (
+    CenterFactory,
+    ConsultationFactory,
+    CustomerFactory,
+    MemberFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def center(db):
+    return CenterFactory(slug="alpha", name="알파 상담센터", webhook_secret="alpha-secret")
+
+
+@pytest.fixture
+def other_center(db):
+    return CenterFactory(slug="beta", name="베타 상담센터", webhook_secret="beta-secret")
+
+
+def _member(center, username, role, **extra):
+    user = UserFactory(username=username, is_staff=role != Member.Role.AGENT)
+    return MemberFactory(center=center, user=user, role=role, display_name=username.title(), **extra)
+
+
+@pytest.fixture
+def agent(center):
+    return _member(center, "alice", Member.Role.AGENT)
+
+
+@pytest.fixture
+def agent2(center):
+    return _member(center, "bob", Member.Role.AGENT)
+
+
+@pytest.fixture
+def manager(center):
+    return _member(center, "mina", Member.Role.MANAGER, can_consult=True)
+
+
+@pytest.fixture
+def master(center):
+    return _member(center, "max", Member.Role.MASTER)
+
+
+@pytest.fixture
+def outsider(other_center):
+    return _member(other_center, "oscar", Member.Role.MANAGER, can_consult=True)
+
+
+@pytest.fixture
+def customer(center):
+    return CustomerFactory(center=center, user_key="kakao-user-1", profile_nickname="김민지")
+
+
+@pytest.fixture
+def make_consultation(center):
+    """Build a consultation of center A in a given state (test set-up only)."""
+
+    def make(**kwargs):
+        kwargs.setdefault("center", center)
+        return ConsultationFactory(**kwargs)
+
+    return make

@@ -1,0 +1,646 @@
+"""Every state change of a consultation, and of a customer's block, lives here.
+
+Views, the webhook, Celery tasks, the admin and management commands call these
+functions; none of them writes `status`, `assignee`, flags or blocks itself.
+
+Each `do_*` function:
+- runs in one `transaction.atomic()`;
+- locks the rows it changes or counts, always in the order
+  customer → consultation → member, so that two transactions never wait on
+  each other in a cycle (on SQLite the IMMEDIATE transaction mode takes the
+  database write lock up front instead, with the same effect; R11);
+- checks the rule and raises `Refused` (one type, with a user-facing message)
+  when it does not hold, which rolls everything back;
+- writes with `update_fields` and appends an `Event` (R12) in the same
+  transaction.
+
+Names follow STYLE.md: `check_*` raises a refusal, `do_*` writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from counsel_center.models import MAX_WAITING_PER_MEMBER, Center, Member
+from customers.models import Block, Customer
+
+from . import clock
+from .models import CloseReason, Consultation, Event, Message, Status
+
+# The customer's command that ends a consultation (R9.1), compared after trimming.
+END_COMMAND = "!종료"
+MAX_TEXT_LENGTH = 10_000
+
+
+class Refused(Exception):
+    """A rule refused an action. `message` is translatable and safe to show."""
+
+    def __init__(self, code: str, message) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+@dataclass(frozen=True)
+class Received:
+    """What a customer event did: the customer, and the consultation and message it touched."""
+
+    customer: Customer
+    consultation: Consultation | None
+    message: Message | None
+    opened: bool = False
+    closed: bool = False
+
+
+# --- checks ------------------------------------------------------------------
+
+
+def check_member_of(center: Center, member: Member) -> None:
+    """The acting member must be an active member of the consultation's center (R1)."""
+    if member.center_id != center.pk:
+        # Another center's object does not exist for this member.
+        raise Refused("not_found", _("The consultation was not found."))
+    if not (member.is_active and member.user.is_active):
+        raise Refused("inactive_member", _("Your membership in this center is not active."))
+
+
+def check_open(consultation: Consultation) -> None:
+    if consultation.status == Status.CLOSED:
+        raise Refused("closed", _("This consultation is already closed."))
+
+
+def check_assignee_or_admin(consultation: Consultation, member: Member) -> None:
+    """Agents act only on their own consultations; masters and managers on any (R6, R9.3)."""
+    if not member.is_admin and consultation.assignee_id != member.pk:
+        raise Refused("not_assignee", _("Only the assignee, a master or a manager can do this."))
+
+
+def check_waiting_room(member: Member) -> None:
+    """R5: at most MAX_WAITING_PER_MEMBER waiting consultations. Lock the member row first."""
+    count = Consultation.objects.waiting_for(member).count()
+    if count >= MAX_WAITING_PER_MEMBER:
+        raise Refused(
+            "waiting_limit",
+            _("%(name)s already has %(limit)d waiting consultations, the most one member can hold.")
+            % {"name": member.name, "limit": MAX_WAITING_PER_MEMBER},
+        )
+
+
+def check_concurrent_room(member: Member, center: Center) -> None:
+    """R7: at most the center's concurrent limit in progress. Lock the member row first."""
+    count = Consultation.objects.in_progress_for(member).count()
+    if count >= center.concurrent_limit:
+        raise Refused(
+            "concurrent_limit",
+            _("%(name)s already has %(limit)d consultations in progress, the center's concurrent limit.")
+            % {"name": member.name, "limit": center.concurrent_limit},
+        )
+
+
+def check_can_send(consultation: Consultation, member: Member) -> None:
+    """R8: the reasons sending is refused, in the order the console explains them."""
+    check_member_of(consultation.center, member)
+    if consultation.status not in (Status.WAITING, Status.IN_PROGRESS):
+        raise Refused("not_sendable", _("Messages can be sent only while the consultation is waiting or in progress."))
+    if consultation.assignee_id != member.pk:
+        raise Refused("not_assignee", _("You can send messages only in consultations assigned to you."))
+    if consultation.is_on_hold:
+        raise Refused("on_hold", _("This consultation is on hold; release the hold to send messages."))
+    if not consultation.center.is_operating:
+        raise Refused("center_stopped", _("The center is stopped (운영 중지); sending is paused."))
+
+
+def send_refusal(consultation: Consultation, member: Member) -> Refused | None:
+    """The refusal sending would meet now, for the console to show in advance."""
+    try:
+        check_can_send(consultation, member)
+    except Refused as refusal:
+        return refusal
+    return None
+
+
+# --- locking and recording helpers --------------------------------------------
+
+
+def _lock_consultation(consultation: Consultation | int) -> Consultation:
+    """Lock and re-read a consultation.
+
+    Only FKs that never change (center, customer) are joined: when PostgreSQL
+    waits for a row lock it re-reads the locked row but not the joined ones, so
+    a joined assignee could be the stale one (seen: a NULL assignee beside
+    status `waiting`). The assignee is loaded after the lock instead.
+    """
+    pk = consultation.pk if isinstance(consultation, Consultation) else consultation
+    return Consultation.objects.select_for_update(of=("self",)).select_related("center", "customer").get(pk=pk)
+
+
+def _lock_member(member: Member) -> Member:
+    """Lock a member's row: limit counts (R5, R7) for one member happen one at a time."""
+    return Member.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
+
+
+def _record(
+    kind: str,
+    *,
+    center: Center,
+    at: datetime,
+    consultation: Consultation | None = None,
+    customer: Customer | None = None,
+    actor: Member | None = None,
+    **data,
+) -> Event:
+    return Event.objects.create(
+        center=center,
+        consultation=consultation,
+        customer=customer if customer is not None else getattr(consultation, "customer", None),
+        kind=kind,
+        actor=actor,
+        created_at=at,
+        data=data,
+    )
+
+
+def _append_message(
+    consultation: Consultation,
+    *,
+    sender: str,
+    text: str,
+    kind: str = Message.Kind.TEXT,
+    author: Member | None = None,
+    channel_event_id: str = "",
+    at: datetime,
+) -> Message:
+    message = Message.objects.create(
+        consultation=consultation,
+        sender=sender,
+        kind=kind,
+        text=text,
+        author=author,
+        channel_event_id=channel_event_id,
+        created_at=at,
+    )
+    consultation.last_message = message
+    consultation.last_activity_at = at
+    consultation.save(update_fields=["last_message", "last_activity_at"])
+    _record(
+        Event.Kind.MESSAGE,
+        center=consultation.center,
+        consultation=consultation,
+        actor=author,
+        at=at,
+        message_id=message.pk,
+        sender=sender,
+        message_kind=kind,
+    )
+    return message
+
+
+def _close(consultation: Consultation, *, reason: str, actor: Member | None, at: datetime) -> None:
+    """Close a locked, open consultation and record why (R9)."""
+    previous = consultation.status
+    consultation.status = Status.CLOSED
+    consultation.closed_at = at
+    consultation.close_reason = reason
+    consultation.closed_by = actor
+    consultation.save(update_fields=["status", "closed_at", "close_reason", "closed_by"])
+    _record(
+        Event.Kind.CLOSED,
+        center=consultation.center,
+        consultation=consultation,
+        actor=actor,
+        at=at,
+        old_status=previous,
+        new_status=Status.CLOSED,
+        reason=reason,
+    )
+
+
+def _lock_or_create_customer(
+    center: Center, *, user_key: str, profile_nickname: str | None, is_friend: bool | None
+) -> Customer:
+    """The customer of `user_key`, locked; created on first contact.
+
+    Locking the customer serialises everything one customer sends, which is
+    what keeps "one open consultation per customer" (R3) true under races; the
+    database's partial unique constraint is the backstop.
+    """
+    if not user_key or len(user_key) > 200:
+        raise Refused("bad_user_key", _("The customer key is missing or too long."))
+    queryset = Customer.objects.select_for_update().filter(center=center, user_key=user_key)
+    customer = queryset.first()
+    if customer is None:
+        try:
+            with transaction.atomic():  # a savepoint: a lost race leaves the outer transaction usable
+                customer = Customer.objects.create(
+                    center=center,
+                    user_key=user_key,
+                    profile_nickname=(profile_nickname or "")[:100],
+                    is_friend=bool(is_friend),
+                )
+        except IntegrityError:
+            customer = queryset.get()
+        return customer
+    changed = []
+    if profile_nickname is not None and profile_nickname[:100] != customer.profile_nickname:
+        customer.profile_nickname = profile_nickname[:100]
+        changed.append("profile_nickname")
+    if is_friend is not None and is_friend != customer.is_friend:
+        customer.is_friend = is_friend
+        changed.append("is_friend")
+    if changed:
+        customer.save(update_fields=changed)
+    return customer
+
+
+def _open_consultation_of(customer: Customer) -> Consultation | None:
+    return (
+        Consultation.objects.select_for_update(of=("self",))
+        .select_related("center", "customer")
+        .filter(customer=customer)
+        .exclude(status=Status.CLOSED)
+        .first()
+    )
+
+
+# --- customer side (webhook) ----------------------------------------------------
+
+
+def do_receive_customer_message(
+    center: Center,
+    *,
+    user_key: str,
+    text: str = "",
+    kind: str = Message.Kind.TEXT,
+    profile_nickname: str | None = None,
+    is_friend: bool | None = None,
+    channel_event_id: str = "",
+) -> Received:
+    """A customer's message: join the open consultation or open one (R3); `!종료` closes it (R9.1).
+
+    A blocked customer is refused (R16). `!종료` with nothing open opens nothing.
+    """
+    if kind == Message.Kind.TEXT and not text.strip():
+        raise Refused("empty_message", _("The message is empty."))
+    if len(text) > MAX_TEXT_LENGTH:
+        raise Refused("text_too_long", _("A message can be at most %(max)d characters.") % {"max": MAX_TEXT_LENGTH})
+    with transaction.atomic():
+        at = clock.now()
+        customer = _lock_or_create_customer(
+            center, user_key=user_key, profile_nickname=profile_nickname, is_friend=is_friend
+        )
+        if customer.is_blocked:
+            raise Refused("customer_blocked", _("This customer is blocked."))
+        consultation = _open_consultation_of(customer)
+        is_end = kind == Message.Kind.TEXT and text.strip() == END_COMMAND
+        if consultation is None and is_end:
+            return Received(customer=customer, consultation=None, message=None)
+        opened = consultation is None
+        if opened:
+            consultation = Consultation.objects.create(
+                center=center, customer=customer, status=Status.UNASSIGNED, requested_at=at, last_activity_at=at
+            )
+            _record(
+                Event.Kind.CREATED,
+                center=center,
+                consultation=consultation,
+                at=at,
+                new_status=Status.UNASSIGNED,
+            )
+        message = _append_message(
+            consultation,
+            sender=Message.Sender.CUSTOMER,
+            text=text,
+            kind=kind,
+            channel_event_id=channel_event_id,
+            at=at,
+        )
+        if is_end:
+            _close(consultation, reason=CloseReason.CUSTOMER_END, actor=None, at=at)
+        return Received(customer=customer, consultation=consultation, message=message, opened=opened, closed=is_end)
+
+
+def do_switch_to_chatbot(
+    center: Center,
+    *,
+    user_key: str,
+    profile_nickname: str | None = None,
+    is_friend: bool | None = None,
+) -> Received:
+    """The customer switched to the chatbot: their open consultation closes (R9.2)."""
+    with transaction.atomic():
+        at = clock.now()
+        customer = _lock_or_create_customer(
+            center, user_key=user_key, profile_nickname=profile_nickname, is_friend=is_friend
+        )
+        consultation = _open_consultation_of(customer)
+        if consultation is None:
+            return Received(customer=customer, consultation=None, message=None)
+        _close(consultation, reason=CloseReason.CHATBOT_SWITCH, actor=None, at=at)
+        return Received(customer=customer, consultation=consultation, message=None, closed=True)
+
+
+# --- member side (console) -------------------------------------------------------
+
+
+def do_assign_to_me(consultation: Consultation | int, *, actor: Member) -> Consultation:
+    """R4: an unassigned consultation becomes `waiting`, assigned to the actor (R5 applies)."""
+    with transaction.atomic():
+        at = clock.now()
+        consultation = _lock_consultation(consultation)
+        check_member_of(consultation.center, actor)
+        check_open(consultation)
+        if consultation.status != Status.UNASSIGNED:
+            raise Refused(
+                "already_assigned",
+                _("This consultation is already assigned to %(name)s.") % {"name": consultation.assignee.name},
+            )
+        actor = _lock_member(actor)
+        check_waiting_room(actor)
+        consultation.status = Status.WAITING
+        consultation.assignee = actor
+        consultation.assigned_at = at
+        consultation.save(update_fields=["status", "assignee", "assigned_at"])
+        _record(
+            Event.Kind.ASSIGNED,
+            center=consultation.center,
+            consultation=consultation,
+            actor=actor,
+            at=at,
+            old_status=Status.UNASSIGNED,
+            new_status=Status.WAITING,
+            assignee_id=actor.pk,
+        )
+        return consultation
+
+
+def do_change_assignee(consultation: Consultation | int, *, actor: Member, assignee: Member) -> Consultation:
+    """R6: hand a consultation to another member of the center; its state is kept.
+
+    Agents may hand over only their own consultations; masters and managers any,
+    and may also assign an unassigned one (→ `waiting`). The new assignee's
+    limits apply: R5 for a waiting consultation, R7 for one in progress.
+    """
+    with transaction.atomic():
+        at = clock.now()
+        consultation = _lock_consultation(consultation)
+        center = consultation.center
+        check_member_of(center, actor)
+        check_open(consultation)
+        if assignee.center_id != center.pk or not (assignee.is_active and assignee.user.is_active):
+            raise Refused(
+                "bad_assignee", _("%(name)s is not an active member of this center.") % {"name": assignee.name}
+            )
+        if consultation.status == Status.UNASSIGNED and not actor.is_admin:
+            raise Refused(
+                "not_admin", _("Only masters and managers can assign an unassigned consultation to someone else.")
+            )
+        if consultation.status != Status.UNASSIGNED:
+            if not actor.is_admin and consultation.assignee_id != actor.pk:
+                raise Refused(
+                    "not_assignee", _("Agents can change the assignee only of consultations assigned to them.")
+                )
+            if consultation.assignee_id == assignee.pk:
+                raise Refused(
+                    "same_assignee",
+                    _("This consultation is already assigned to %(name)s.") % {"name": assignee.name},
+                )
+        assignee = _lock_member(assignee)
+        if consultation.status == Status.IN_PROGRESS:
+            check_concurrent_room(assignee, center)
+        else:
+            check_waiting_room(assignee)
+        old_status, old_assignee_id = consultation.status, consultation.assignee_id
+        if consultation.status == Status.UNASSIGNED:
+            consultation.status = Status.WAITING
+        consultation.assignee = assignee
+        consultation.assigned_at = at
+        consultation.save(update_fields=["status", "assignee", "assigned_at"])
+        _record(
+            Event.Kind.ASSIGNED if old_status == Status.UNASSIGNED else Event.Kind.ASSIGNEE_CHANGED,
+            center=center,
+            consultation=consultation,
+            actor=actor,
+            at=at,
+            old_status=old_status,
+            new_status=consultation.status,
+            old_assignee_id=old_assignee_id,
+            assignee_id=assignee.pk,
+        )
+        return consultation
+
+
+def do_send_message(
+    consultation: Consultation | int, *, actor: Member, text: str, kind: str = Message.Kind.TEXT
+) -> Message:
+    """Send an agent message (R8); the assignee's first one starts the consultation (R7)."""
+    if kind == Message.Kind.TEXT and not text.strip():
+        raise Refused("empty_message", _("The message is empty."))
+    if len(text) > MAX_TEXT_LENGTH:
+        raise Refused("text_too_long", _("A message can be at most %(max)d characters.") % {"max": MAX_TEXT_LENGTH})
+    with transaction.atomic():
+        at = clock.now()
+        consultation = _lock_consultation(consultation)
+        check_can_send(consultation, actor)
+        if consultation.status == Status.WAITING:
+            actor = _lock_member(actor)
+            check_concurrent_room(actor, consultation.center)
+            consultation.status = Status.IN_PROGRESS
+            consultation.first_response_at = at
+            consultation.save(update_fields=["status", "first_response_at"])
+            _record(
+                Event.Kind.STARTED,
+                center=consultation.center,
+                consultation=consultation,
+                actor=actor,
+                at=at,
+                old_status=Status.WAITING,
+                new_status=Status.IN_PROGRESS,
+            )
+        return _append_message(consultation, sender=Message.Sender.AGENT, text=text, kind=kind, author=actor, at=at)
+
+
+def do_set_important(consultation: Consultation | int, *, actor: Member, important: bool) -> Consultation:
+    """R10: the internal 중요 flag, settable by any member of the center in any state."""
+    with transaction.atomic():
+        at = clock.now()
+        consultation = _lock_consultation(consultation)
+        check_member_of(consultation.center, actor)
+        if consultation.is_important != important:
+            consultation.is_important = important
+            consultation.save(update_fields=["is_important"])
+            _record(
+                Event.Kind.IMPORTANT_SET,
+                center=consultation.center,
+                consultation=consultation,
+                actor=actor,
+                at=at,
+                important=important,
+            )
+        return consultation
+
+
+def do_set_hold(consultation: Consultation | int, *, actor: Member, on_hold: bool) -> Consultation:
+    """R10: the internal 보류 flag, only while in progress; a held consultation is never auto-closed."""
+    with transaction.atomic():
+        at = clock.now()
+        consultation = _lock_consultation(consultation)
+        check_member_of(consultation.center, actor)
+        check_open(consultation)
+        check_assignee_or_admin(consultation, actor)
+        if consultation.status != Status.IN_PROGRESS:
+            raise Refused("hold_not_in_progress", _("Hold can be set only while the consultation is in progress."))
+        if consultation.is_on_hold != on_hold:
+            consultation.is_on_hold = on_hold
+            consultation.save(update_fields=["is_on_hold"])
+            _record(
+                Event.Kind.HOLD_SET,
+                center=consultation.center,
+                consultation=consultation,
+                actor=actor,
+                at=at,
+                on_hold=on_hold,
+            )
+        return consultation
+
+
+def do_close(consultation: Consultation | int, *, actor: Member) -> Consultation:
+    """R9.3: the assignee presses 종료; masters and managers may close any consultation."""
+    with transaction.atomic():
+        at = clock.now()
+        consultation = _lock_consultation(consultation)
+        check_member_of(consultation.center, actor)
+        check_open(consultation)
+        check_assignee_or_admin(consultation, actor)
+        _close(consultation, reason=CloseReason.AGENT, actor=actor, at=at)
+        return consultation
+
+
+def close_idle(*, now: datetime | None = None) -> list[int]:
+    """R9.4: close in-progress consultations whose customer left the assignee unanswered.
+
+    Run by the periodic job. Candidates are found without locks; each is then
+    locked and re-checked in its own short transaction, so a customer message
+    or a hold that lands in between wins and the consultation stays open.
+    Returns the ids closed.
+    """
+    now = now or clock.now()
+    closed: list[int] = []
+    for center in Center.objects.filter(consultations__status=Status.IN_PROGRESS).distinct():
+        cutoff = now - timedelta(minutes=center.idle_close_minutes)
+        candidates = Consultation.objects.filter(
+            center=center,
+            status=Status.IN_PROGRESS,
+            is_on_hold=False,
+            last_message__sender=Message.Sender.AGENT,
+            last_message__created_at__lte=cutoff,
+        ).values_list("pk", flat=True)
+        for pk in list(candidates):
+            with transaction.atomic():
+                consultation = _lock_consultation(pk)
+                last = consultation.last_message
+                if (
+                    consultation.status == Status.IN_PROGRESS
+                    and not consultation.is_on_hold
+                    and last is not None
+                    and last.sender == Message.Sender.AGENT
+                    and last.created_at <= cutoff
+                ):
+                    _close(consultation, reason=CloseReason.IDLE_TIMEOUT, actor=None, at=now)
+                    closed.append(pk)
+    return closed
+
+
+# --- customers: details, block, unblock --------------------------------------------
+
+
+def do_update_customer(
+    customer: Customer, *, actor: Member, nickname: str | None = None, memo: str | None = None
+) -> Customer:
+    """Edit the internal nickname and the shared memo; the memo keeps who edited it last, and when."""
+    with transaction.atomic():
+        at = clock.now()
+        customer = Customer.objects.select_for_update().select_related("center").get(pk=customer.pk)
+        if actor.center_id != customer.center_id:
+            raise Refused("not_found", _("The customer was not found."))
+        changed = []
+        if nickname is not None and nickname.strip() != customer.nickname:
+            customer.nickname = nickname.strip()[:100]
+            changed.append("nickname")
+        if memo is not None and memo != customer.memo:
+            customer.memo = memo[:5000]
+            customer.memo_updated_by = actor
+            customer.memo_updated_at = at
+            changed += ["memo", "memo_updated_by", "memo_updated_at"]
+        if changed:
+            customer.save(update_fields=changed)
+            _record(
+                Event.Kind.CUSTOMER_UPDATED,
+                center=customer.center,
+                customer=customer,
+                actor=actor,
+                at=at,
+                fields=[f for f in changed if f in ("nickname", "memo")],
+            )
+        return customer
+
+
+def do_block_customer(customer: Customer, *, actor: Member | None, reason: str, note: str = "") -> Block:
+    """R16: block a customer; their open consultation closes at once (R9.5).
+
+    `actor` is None when an operator blocks from the shell without --by.
+    """
+    if reason not in Block.Reason.values:
+        raise Refused("bad_reason", _("Choose a reason: abuse, promotion, obscene or gambling."))
+    with transaction.atomic():
+        at = clock.now()
+        customer = Customer.objects.select_for_update().select_related("center").get(pk=customer.pk)
+        if actor is not None and actor.center_id != customer.center_id:
+            raise Refused("not_found", _("The customer was not found."))
+        if customer.blocks.filter(ended_at__isnull=True).exists():
+            raise Refused("already_blocked", _("This customer is already blocked."))
+        block = Block.objects.create(customer=customer, reason=reason, note=note, blocked_by=actor, blocked_at=at)
+        consultation = _open_consultation_of(customer)
+        _record(
+            Event.Kind.CUSTOMER_BLOCKED,
+            center=customer.center,
+            customer=customer,
+            consultation=consultation,
+            actor=actor,
+            at=at,
+            block_id=block.pk,
+            reason=reason,
+        )
+        if consultation is not None:
+            _close(consultation, reason=CloseReason.CUSTOMER_BLOCKED, actor=actor, at=at)
+        return block
+
+
+def do_unblock_customer(customer: Customer, *, actor: Member | None) -> Block:
+    """R17: end the customer's active block; the block row is kept as history."""
+    with transaction.atomic():
+        at = clock.now()
+        customer = Customer.objects.select_for_update().select_related("center").get(pk=customer.pk)
+        if actor is not None and actor.center_id != customer.center_id:
+            raise Refused("not_found", _("The customer was not found."))
+        block = customer.blocks.select_for_update().filter(ended_at__isnull=True).first()
+        if block is None:
+            raise Refused("not_blocked", _("This customer is not blocked."))
+        block.ended_at = at
+        block.ended_by = actor
+        block.save(update_fields=["ended_at", "ended_by"])
+        _record(
+            Event.Kind.CUSTOMER_UNBLOCKED,
+            center=customer.center,
+            customer=customer,
+            actor=actor,
+            at=at,
+            block_id=block.pk,
+        )
+        return block

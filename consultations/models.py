@@ -1,0 +1,229 @@
+"""Consultations (상담), their messages, and the append-only Event log.
+
+State, assignee and flags are written only by consultations.lifecycle; the
+models describe the data and offer read-side QuerySet methods.
+"""
+
+import secrets
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from counsel_center.models import Center, Member
+from customers.models import Customer
+
+_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_public_id() -> str:
+    # Random rather than sequential: an ID read off a screen reveals nothing
+    # about volume and cannot be enumerated.
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+
+
+class Status(models.TextChoices):
+    UNASSIGNED = "unassigned", _("Unassigned")  # 할당 전
+    WAITING = "waiting", _("Waiting")  # 대기
+    IN_PROGRESS = "in_progress", _("In progress")  # 상담 중
+    CLOSED = "closed", _("Closed")  # 종료
+
+
+OPEN_STATUSES = (Status.UNASSIGNED, Status.WAITING, Status.IN_PROGRESS)
+
+
+class CloseReason(models.TextChoices):
+    CUSTOMER_END = "customer_end", _("The customer sent !종료")  # R9.1
+    CHATBOT_SWITCH = "chatbot_switch", _("The customer switched to the chatbot")  # R9.2
+    AGENT = "agent", _("Closed by a member")  # R9.3
+    IDLE_TIMEOUT = "idle_timeout", _("No answer from the customer (idle timeout)")  # R9.4
+    CUSTOMER_BLOCKED = "customer_blocked", _("The customer was blocked")  # R9.5
+
+
+class ConsultationQuerySet(models.QuerySet):
+    def open(self) -> "ConsultationQuerySet":
+        return self.exclude(status=Status.CLOSED)
+
+    def in_center(self, center: Center) -> "ConsultationQuerySet":
+        return self.filter(center=center)
+
+    def waiting_for(self, member: Member) -> "ConsultationQuerySet":
+        return self.filter(assignee=member, status=Status.WAITING)
+
+    def in_progress_for(self, member: Member) -> "ConsultationQuerySet":
+        return self.filter(assignee=member, status=Status.IN_PROGRESS)
+
+
+class Consultation(models.Model):
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="consultations", verbose_name=_("center"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="consultations", verbose_name=_("customer")
+    )
+    public_id = models.CharField(
+        _("consultation ID"), max_length=20, unique=True, default=new_public_id, editable=False
+    )
+    status = models.CharField(_("state"), max_length=12, choices=Status.choices, default=Status.UNASSIGNED)
+    assignee = models.ForeignKey(
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_consultations",
+        verbose_name=_("assignee"),
+    )
+    is_important = models.BooleanField(_("important"), default=False)
+    is_on_hold = models.BooleanField(_("on hold"), default=False)
+    requested_at = models.DateTimeField(_("requested at"))
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    close_reason = models.CharField(_("close reason"), max_length=20, choices=CloseReason.choices, blank=True)
+    closed_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("closed by")
+    )
+    # Denormalised for the lists (preview, newest activity first) and for the
+    # idle sweep (R9.4 needs "the last message was the assignee's").
+    last_message = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("last message")
+    )
+    last_activity_at = models.DateTimeField(_("last activity"))
+
+    objects = ConsultationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        ordering = ["-last_activity_at", "-id"]
+        indexes = [
+            # 전체 상담 tabs: one state of one center, newest activity first.
+            models.Index(fields=["center", "status", "-last_activity_at"], name="cons_center_status_activity"),
+            # 내 상담 tabs, and the per-member limit counts of R5/R7.
+            models.Index(fields=["assignee", "status", "-last_activity_at"], name="cons_assignee_status_activity"),
+            # The idle sweep scans only in-progress rows.
+            models.Index(fields=["status", "is_on_hold"], name="cons_status_hold"),
+        ]
+        constraints = [
+            # R3: a customer has at most one open consultation, whatever races.
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=~models.Q(status=Status.CLOSED),
+                name="cons_one_open_per_customer",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=[Status.WAITING, Status.IN_PROGRESS], assignee__isnull=True),
+                name="cons_assigned_states_have_assignee",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=Status.UNASSIGNED, assignee__isnull=False),
+                name="cons_unassigned_has_no_assignee",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(is_on_hold=True, status__in=[Status.UNASSIGNED, Status.WAITING]),
+                name="cons_hold_only_once_started",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=Status.CLOSED, closed_at__isnull=False)
+                | (~models.Q(status=Status.CLOSED) & models.Q(closed_at__isnull=True)),
+                name="cons_closed_at_iff_closed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.CLOSED
+
+
+class Message(models.Model):
+    class Sender(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        AGENT = "agent", _("Agent")
+        SYSTEM = "system", _("System")
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        IMAGE = "image", _("Image")
+        VIDEO = "video", _("Video")
+        AUDIO = "audio", _("Audio")
+        FILE = "file", _("File")
+
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="messages", verbose_name=_("consultation")
+    )
+    sender = models.CharField(_("sender"), max_length=10, choices=Sender.choices)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    text = models.TextField(_("text"), blank=True)
+    author = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("author")
+    )
+    created_at = models.DateTimeField(_("created at"))
+    channel_event_id = models.CharField(_("channel event ID"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["consultation", "id"], name="msg_consultation_id")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(sender="agent", author__isnull=True), name="msg_agent_message_has_author"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_sender_display()}: {self.text[:40]}"
+
+
+class Event(models.Model):
+    """Append-only log of every transition and message (R12).
+
+    Its increasing id is the cursor of the live-update stream; rows are never
+    updated or deleted by the application.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "consultation.created", _("Consultation opened")
+        ASSIGNED = "consultation.assigned", _("Assigned")
+        ASSIGNEE_CHANGED = "consultation.assignee_changed", _("Assignee changed")
+        STARTED = "consultation.started", _("Consultation started")
+        CLOSED = "consultation.closed", _("Consultation closed")
+        IMPORTANT_SET = "consultation.important", _("Important flag changed")
+        HOLD_SET = "consultation.hold", _("Hold flag changed")
+        MESSAGE = "message.created", _("Message")
+        CUSTOMER_UPDATED = "customer.updated", _("Customer details edited")
+        CUSTOMER_BLOCKED = "customer.blocked", _("Customer blocked")
+        CUSTOMER_UNBLOCKED = "customer.unblocked", _("Customer unblocked")
+
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="events", verbose_name=_("center"))
+    consultation = models.ForeignKey(
+        Consultation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("consultation"),
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="events", verbose_name=_("customer")
+    )
+    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
+    actor = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("actor")
+    )
+    created_at = models.DateTimeField(_("at"))
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["center", "id"], name="event_center_cursor")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Events are append-only.")
+        super().save(*args, **kwargs)

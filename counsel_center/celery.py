@@ -1,0 +1,22 @@
+"""The Celery app: broker from settings (Redis, or kombu's filesystem broker)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "counsel_center.settings")
+
+app = Celery("counsel_center")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
+    from django.conf import settings
+
+    sender.add_periodic_task(
+        settings.IDLE_SWEEP_SECONDS,
+        sender.signature("consultations.tasks.close_idle_consultations"),
+        name="close idle consultations (R9.4)",
+    )

@@ -1,0 +1,121 @@
+"""Customers of a center and their blocks (고객 차단, R16).
+
+Rows here are written through consultations.lifecycle, except the customer
+record itself on first contact, which lifecycle creates too.
+"""
+
+import secrets
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from counsel_center.models import Center, Member
+
+# Crockford-style alphabet: no 0/O, 1/I/L confusion when read out on the phone.
+_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_customer_id() -> str:
+    return "C" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(9))
+
+
+class CustomerQuerySet(models.QuerySet):
+    def with_block_state(self) -> "CustomerQuerySet":
+        """Annotate `is_blocked` without a query per row."""
+        return self.annotate(
+            is_blocked_now=models.Exists(Block.objects.filter(customer=models.OuterRef("pk"), ended_at__isnull=True))
+        )
+
+
+class Customer(models.Model):
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="customers", verbose_name=_("center"))
+    user_key = models.CharField(_("channel user key"), max_length=200, help_text=_("The channel's stable key."))
+    customer_id = models.CharField(_("customer ID"), max_length=20, default=new_customer_id, editable=False)
+    profile_nickname = models.CharField(_("KakaoTalk profile nickname"), max_length=100, blank=True)
+    nickname = models.CharField(
+        _("customer nickname"), max_length=100, blank=True, help_text=_("Internal only; never shown to the customer.")
+    )
+    memo = models.TextField(_("customer memo"), blank=True, max_length=5000)
+    memo_updated_by = models.ForeignKey(
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("memo last edited by"),
+    )
+    memo_updated_at = models.DateTimeField(_("memo last edited at"), null=True, blank=True)
+    is_friend = models.BooleanField(_("channel friend"), default=False)
+    created_at = models.DateTimeField(_("first contact"), auto_now_add=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["center", "user_key"], name="customer_unique_user_key"),
+            models.UniqueConstraint(fields=["center", "customer_id"], name="customer_unique_customer_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.customer_id})"
+
+    @property
+    def display_name(self) -> str:
+        """The internal nickname once set, else the KakaoTalk profile name (SPEC §3)."""
+        return self.nickname or self.profile_nickname or self.customer_id
+
+    def active_block(self) -> "Block | None":
+        return self.blocks.filter(ended_at__isnull=True).first()
+
+    @property
+    def is_blocked(self) -> bool:
+        annotated = getattr(self, "is_blocked_now", None)
+        if annotated is not None:
+            return annotated
+        return self.blocks.filter(ended_at__isnull=True).exists()
+
+
+class Block(models.Model):
+    """One block of a customer; ending it keeps the row, so history is kept."""
+
+    class Reason(models.TextChoices):
+        ABUSE = "abuse", _("Abuse (욕설)")
+        PROMOTION = "promotion", _("Promotion (홍보)")
+        OBSCENE = "obscene", _("Obscene (음란)")
+        GAMBLING = "gambling", _("Gambling (도박)")
+
+    # R16: reporting to the channel operator is allowed only for these.
+    REPORTABLE = (Reason.OBSCENE, Reason.GAMBLING)
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="blocks", verbose_name=_("customer"))
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    blocked_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("blocked by")
+    )
+    blocked_at = models.DateTimeField(_("blocked at"))
+    ended_at = models.DateTimeField(_("unblocked at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("unblocked by")
+    )
+
+    class Meta:
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
+        ordering = ["-blocked_at"]
+        constraints = [
+            # At most one active block per customer, enforced by the database.
+            models.UniqueConstraint(
+                fields=["customer"], condition=models.Q(ended_at__isnull=True), name="block_one_active_per_customer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} — {self.get_reason_display()}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
