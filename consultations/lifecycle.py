@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from counsel_center.models import MAX_WAITING_PER_MEMBER, Center, Member
 from customers.models import Block, Customer
@@ -37,15 +39,25 @@ MAX_TEXT_LENGTH = 10_000
 
 
 class Refused(Exception):
-    """A rule refused an action. `message` is translatable and safe to show."""
+    """A rule refused an action, with a message safe to show the user.
 
-    def __init__(self, code: str, message) -> None:
+    The message is a lazy translation formatted only when read, so a refusal
+    raised in one language (a Celery task, a command) reads in the language
+    active where it is shown.
+    """
+
+    def __init__(self, code: str, message, **params) -> None:
         super().__init__(code)
         self.code = code
-        self.message = message
+        self._message = message
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        return self._message % self.params if self.params else str(self._message)
 
     def __str__(self) -> str:
-        return str(self.message)
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -62,11 +74,15 @@ class Received:
 # --- checks ------------------------------------------------------------------
 
 
-def check_member_of(center: Center, member: Member) -> None:
-    """The acting member must be an active member of the consultation's center (R1)."""
+CONSULTATION_NOT_FOUND = _("The consultation was not found.")
+CUSTOMER_NOT_FOUND = _("The customer was not found.")
+
+
+def check_member_of(center: Center, member: Member, *, missing=CONSULTATION_NOT_FOUND) -> None:
+    """The acting member must be an active member of the object's center (R1)."""
     if member.center_id != center.pk:
         # Another center's object does not exist for this member.
-        raise Refused("not_found", _("The consultation was not found."))
+        raise Refused("not_found", missing)
     if not (member.is_active and member.user.is_active):
         raise Refused("inactive_member", _("Your membership in this center is not active."))
 
@@ -88,8 +104,9 @@ def check_waiting_room(member: Member) -> None:
     if count >= MAX_WAITING_PER_MEMBER:
         raise Refused(
             "waiting_limit",
-            _("%(name)s already has %(limit)d waiting consultations, the most one member can hold.")
-            % {"name": member.name, "limit": MAX_WAITING_PER_MEMBER},
+            _("%(name)s already has %(limit)d waiting consultations, the most one member can hold."),
+            name=member.name,
+            limit=MAX_WAITING_PER_MEMBER,
         )
 
 
@@ -99,8 +116,13 @@ def check_concurrent_room(member: Member, center: Center) -> None:
     if count >= center.concurrent_limit:
         raise Refused(
             "concurrent_limit",
-            _("%(name)s already has %(limit)d consultations in progress, the center's concurrent limit.")
-            % {"name": member.name, "limit": center.concurrent_limit},
+            ngettext_lazy(
+                "%(name)s already has %(limit)d consultation in progress, the center's concurrent limit.",
+                "%(name)s already has %(limit)d consultations in progress, the center's concurrent limit.",
+                "limit",
+            ),
+            name=member.name,
+            limit=center.concurrent_limit,
         )
 
 
@@ -289,7 +311,7 @@ def do_receive_customer_message(
     if kind == Message.Kind.TEXT and not text.strip():
         raise Refused("empty_message", _("The message is empty."))
     if len(text) > MAX_TEXT_LENGTH:
-        raise Refused("text_too_long", _("A message can be at most %(max)d characters.") % {"max": MAX_TEXT_LENGTH})
+        raise Refused("text_too_long", _("A message can be at most %(max)d characters."), max=MAX_TEXT_LENGTH)
     with transaction.atomic():
         at = clock.now()
         customer = _lock_or_create_customer(
@@ -359,7 +381,8 @@ def do_assign_to_me(consultation: Consultation | int, *, actor: Member) -> Consu
         if consultation.status != Status.UNASSIGNED:
             raise Refused(
                 "already_assigned",
-                _("This consultation is already assigned to %(name)s.") % {"name": consultation.assignee.name},
+                _("This consultation is already assigned to %(name)s."),
+                name=consultation.assignee.name,
             )
         actor = _lock_member(actor)
         check_waiting_room(actor)
@@ -394,9 +417,7 @@ def do_change_assignee(consultation: Consultation | int, *, actor: Member, assig
         check_member_of(center, actor)
         check_open(consultation)
         if assignee.center_id != center.pk or not (assignee.is_active and assignee.user.is_active):
-            raise Refused(
-                "bad_assignee", _("%(name)s is not an active member of this center.") % {"name": assignee.name}
-            )
+            raise Refused("bad_assignee", _("%(name)s is not an active member of this center."), name=assignee.name)
         if consultation.status == Status.UNASSIGNED and not actor.is_admin:
             raise Refused(
                 "not_admin", _("Only masters and managers can assign an unassigned consultation to someone else.")
@@ -409,7 +430,8 @@ def do_change_assignee(consultation: Consultation | int, *, actor: Member, assig
             if consultation.assignee_id == assignee.pk:
                 raise Refused(
                     "same_assignee",
-                    _("This consultation is already assigned to %(name)s.") % {"name": assignee.name},
+                    _("This consultation is already assigned to %(name)s."),
+                    name=assignee.name,
                 )
         assignee = _lock_member(assignee)
         if consultation.status == Status.IN_PROGRESS:
@@ -443,7 +465,7 @@ def do_send_message(
     if kind == Message.Kind.TEXT and not text.strip():
         raise Refused("empty_message", _("The message is empty."))
     if len(text) > MAX_TEXT_LENGTH:
-        raise Refused("text_too_long", _("A message can be at most %(max)d characters.") % {"max": MAX_TEXT_LENGTH})
+        raise Refused("text_too_long", _("A message can be at most %(max)d characters."), max=MAX_TEXT_LENGTH)
     with transaction.atomic():
         at = clock.now()
         consultation = _lock_consultation(consultation)
@@ -525,6 +547,9 @@ def do_close(consultation: Consultation | int, *, actor: Member) -> Consultation
 def close_idle(*, now: datetime | None = None) -> list[int]:
     """R9.4: close in-progress consultations whose customer left the assignee unanswered.
 
+    "The last message was the assignee's": after a handover, the new assignee
+    has not spoken yet, so the previous assignee's message does not count.
+
     Run by the periodic job. Candidates are found without locks; each is then
     locked and re-checked in its own short transaction, so a customer message
     or a hold that lands in between wins and the consultation stays open.
@@ -539,6 +564,7 @@ def close_idle(*, now: datetime | None = None) -> list[int]:
             status=Status.IN_PROGRESS,
             is_on_hold=False,
             last_message__sender=Message.Sender.AGENT,
+            last_message__author=F("assignee"),
             last_message__created_at__lte=cutoff,
         ).values_list("pk", flat=True)
         for pk in list(candidates):
@@ -550,6 +576,7 @@ def close_idle(*, now: datetime | None = None) -> list[int]:
                     and not consultation.is_on_hold
                     and last is not None
                     and last.sender == Message.Sender.AGENT
+                    and last.author_id == consultation.assignee_id
                     and last.created_at <= cutoff
                 ):
                     _close(consultation, reason=CloseReason.IDLE_TIMEOUT, actor=None, at=now)
@@ -567,8 +594,7 @@ def do_update_customer(
     with transaction.atomic():
         at = clock.now()
         customer = Customer.objects.select_for_update().select_related("center").get(pk=customer.pk)
-        if actor.center_id != customer.center_id:
-            raise Refused("not_found", _("The customer was not found."))
+        check_member_of(customer.center, actor, missing=CUSTOMER_NOT_FOUND)
         changed = []
         if nickname is not None and nickname.strip() != customer.nickname:
             customer.nickname = nickname.strip()[:100]
@@ -601,8 +627,8 @@ def do_block_customer(customer: Customer, *, actor: Member | None, reason: str, 
     with transaction.atomic():
         at = clock.now()
         customer = Customer.objects.select_for_update().select_related("center").get(pk=customer.pk)
-        if actor is not None and actor.center_id != customer.center_id:
-            raise Refused("not_found", _("The customer was not found."))
+        if actor is not None:
+            check_member_of(customer.center, actor, missing=CUSTOMER_NOT_FOUND)
         if customer.blocks.filter(ended_at__isnull=True).exists():
             raise Refused("already_blocked", _("This customer is already blocked."))
         block = Block.objects.create(customer=customer, reason=reason, note=note, blocked_by=actor, blocked_at=at)
@@ -627,8 +653,8 @@ def do_unblock_customer(customer: Customer, *, actor: Member | None) -> Block:
     with transaction.atomic():
         at = clock.now()
         customer = Customer.objects.select_for_update().select_related("center").get(pk=customer.pk)
-        if actor is not None and actor.center_id != customer.center_id:
-            raise Refused("not_found", _("The customer was not found."))
+        if actor is not None:
+            check_member_of(customer.center, actor, missing=CUSTOMER_NOT_FOUND)
         block = customer.blocks.select_for_update().filter(ended_at__isnull=True).first()
         if block is None:
             raise Refused("not_blocked", _("This customer is not blocked."))
