@@ -262,6 +262,7 @@ def _lock_or_create_customer(
             with transaction.atomic():  # a savepoint: a lost race leaves the outer transaction usable
                 customer = Customer.objects.create(
                     center=center,
+                    created_at=clock.now(),
                     user_key=user_key,
                     profile_nickname=(profile_nickname or "")[:100],
                     is_friend=bool(is_friend),
@@ -544,7 +545,7 @@ def do_close(consultation: Consultation | int, *, actor: Member) -> Consultation
         return consultation
 
 
-def close_idle(*, now: datetime | None = None) -> list[int]:
+def close_idle(*, now: datetime | None = None, center: Center | None = None) -> list[int]:
     """R9.4: close in-progress consultations whose customer left the assignee unanswered.
 
     "The last message was the assignee's": after a handover, the new assignee
@@ -553,14 +554,17 @@ def close_idle(*, now: datetime | None = None) -> list[int]:
     Run by the periodic job. Candidates are found without locks; each is then
     locked and re-checked in its own short transaction, so a customer message
     or a hold that lands in between wins and the consultation stays open.
-    Returns the ids closed.
+    Returns the ids closed. `center` limits the sweep to one center.
     """
     now = now or clock.now()
     closed: list[int] = []
-    for center in Center.objects.filter(consultations__status=Status.IN_PROGRESS).distinct():
-        cutoff = now - timedelta(minutes=center.idle_close_minutes)
+    centers = Center.objects.filter(consultations__status=Status.IN_PROGRESS).distinct()
+    if center is not None:
+        centers = centers.filter(pk=center.pk)
+    for each in centers:
+        cutoff = now - timedelta(minutes=each.idle_close_minutes)
         candidates = Consultation.objects.filter(
-            center=center,
+            center=each,
             status=Status.IN_PROGRESS,
             is_on_hold=False,
             last_message__sender=Message.Sender.AGENT,

@@ -66,7 +66,9 @@ class Consultation(models.Model):
         Member,
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        # RESTRICT, not PROTECT: a member with consultations cannot be deleted
+        # alone (deactivate instead), but deleting the whole center still cascades.
+        on_delete=models.RESTRICT,
         related_name="assigned_consultations",
         verbose_name=_("assignee"),
     )

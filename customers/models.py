@@ -7,6 +7,7 @@ record itself on first contact, which lifecycle creates too.
 import secrets
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from counsel_center.models import Center, Member
@@ -46,7 +47,7 @@ class Customer(models.Model):
     )
     memo_updated_at = models.DateTimeField(_("memo last edited at"), null=True, blank=True)
     is_friend = models.BooleanField(_("channel friend"), default=False)
-    created_at = models.DateTimeField(_("first contact"), auto_now_add=True)
+    created_at = models.DateTimeField(_("first contact"), default=timezone.now)
 
     objects = CustomerQuerySet.as_manager()
 

@@ -1,0 +1,221 @@
+"""`manage.py seed_demo`: the demo center, its people and its stories.
+
+The command is run once for the module, in a transaction rolled back at the
+end, and every test reads that data inside its own savepoint: seeding takes a
+few seconds, far more than the checks.
+"""
+
+from collections import Counter, defaultdict
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from consultations import lifecycle
+from consultations.models import CloseReason, Consultation, Event, Message, Status
+from counsel_center.models import MAX_WAITING_PER_MEMBER, Center, Member
+from customers.models import Block, Customer
+
+pytestmark = pytest.mark.django_db
+
+STAFF = {
+    "master": Member.Role.MASTER,
+    "manager": Member.Role.MANAGER,
+    "agent1": Member.Role.AGENT,
+    "agent2": Member.Role.AGENT,
+    "agent3": Member.Role.AGENT,
+}
+TABLES = (get_user_model(), Member, Center, Customer, Consultation, Message, Event, Block)
+
+
+@pytest.fixture(scope="module")
+def seed_output(django_db_setup, django_db_blocker):
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        pytest.MonkeyPatch.context() as monkeypatch,
+        transaction.atomic(),
+    ):
+        monkeypatch.delenv("DEMO_WEBHOOK_SECRET", raising=False)
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def center(seed_output):
+    return Center.objects.get(slug="demo")
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in TABLES}
+
+
+def test_it_creates_the_demo_center_with_default_settings(center):
+    assert center.name == "데모 상담센터"
+    assert center.webhook_secret == "demo-webhook-secret"
+    assert (center.concurrent_limit, center.idle_close_minutes, center.is_operating) == (3, 10, True)
+
+
+def test_it_takes_the_webhook_secret_from_the_environment(center, monkeypatch):
+    # Consultations first: their assignee is a PROTECT foreign key, which blocks the center's cascade.
+    Consultation.objects.filter(center=center).delete()
+    center.delete()
+    monkeypatch.setenv("DEMO_WEBHOOK_SECRET", "from-the-env")
+
+    call_command("seed_demo", stdout=StringIO())
+
+    assert Center.objects.get(slug="demo").webhook_secret == "from-the-env"
+
+
+def test_it_creates_five_members_who_log_in_with_the_demo_password(center):
+    members = {m.user.username: m for m in Member.objects.filter(center=center).select_related("user")}
+
+    assert {name: m.role for name, m in members.items()} == STAFF
+    for name, member in members.items():
+        assert authenticate(None, username=name, password="counsel-demo") == member.user
+        assert member.user.is_staff == (member.role != Member.Role.AGENT)
+        assert not member.user.is_superuser
+        assert member.display_name and not member.display_name.isascii()
+    assert members["manager"].can_consult
+
+
+def test_it_creates_about_forty_customers_some_noted_some_friends_some_blocked(center):
+    customers = list(Customer.objects.filter(center=center).with_block_state())
+
+    assert 35 <= len(customers) <= 45
+    assert {c.user_key for c in customers} == {f"demo-customer-{n:02d}" for n in range(1, len(customers) + 1)}
+    assert all(c.profile_nickname for c in customers)
+    assert sum(bool(c.nickname) for c in customers) >= 3
+    noted = [c for c in customers if c.memo]
+    assert len(noted) >= 3
+    assert all(c.memo_updated_by and c.memo_updated_at for c in noted)
+    assert 0 < sum(c.is_friend for c in customers) < len(customers)
+    assert 1 <= sum(c.is_blocked_now for c in customers) <= 2
+    assert Block.objects.filter(customer__center=center, ended_at__isnull=False).exists()
+    # The first contact is the first message, not the moment the command ran.
+    for customer in customers:
+        assert customer.created_at == min(c.requested_at for c in customer.consultations.all())
+
+
+def test_it_covers_every_state_flag_combination_and_close_reason(center):
+    rows = Consultation.objects.filter(center=center).values_list(
+        "status", "is_important", "is_on_hold", "close_reason"
+    )
+
+    flags = defaultdict(set)
+    reasons = Counter()
+    for status, important, on_hold, reason in rows:
+        flags[status].add((important, on_hold))
+        reasons[reason] += status == Status.CLOSED
+    both, important, hold, none = (True, True), (True, False), (False, True), (False, False)
+    assert flags[Status.UNASSIGNED] == {important, none}
+    assert flags[Status.WAITING] == {important, none}
+    assert flags[Status.IN_PROGRESS] == {both, important, hold, none}
+    assert flags[Status.CLOSED] == {both, important, hold, none}
+    assert all(reasons[reason] >= 3 for reason in CloseReason.values), reasons
+
+
+def test_it_gives_some_customers_older_closed_consultations_and_a_current_one(center):
+    returning = Customer.objects.filter(
+        center=center, consultations__status=Status.CLOSED, consultations__closed_at__isnull=False
+    ).filter(pk__in=Consultation.objects.open().values("customer"))
+
+    assert returning.distinct().count() >= 5
+
+
+def test_it_records_every_transition_as_events(center):
+    consultations = Consultation.objects.filter(center=center).prefetch_related("events", "messages")
+
+    for consultation in consultations:
+        events = list(consultation.events.all())
+        kinds = Counter(event.kind for event in events)
+        assert kinds[Event.Kind.CREATED] == 1
+        assert kinds[Event.Kind.ASSIGNED] == (consultation.assigned_at is not None)
+        assert kinds[Event.Kind.STARTED] == (consultation.first_response_at is not None)
+        assert kinds[Event.Kind.MESSAGE] == len(consultation.messages.all())
+        closes = [event for event in events if event.kind == Event.Kind.CLOSED]
+        if consultation.status == Status.CLOSED:
+            assert [(e.created_at, e.data["reason"]) for e in closes] == [
+                (consultation.closed_at, consultation.close_reason)
+            ]
+        else:
+            assert closes == []
+        holds = [event.data["on_hold"] for event in events if event.kind == Event.Kind.HOLD_SET]
+        assert (holds[-1] if holds else False) == consultation.is_on_hold
+        important = [event.data["important"] for event in events if event.kind == Event.Kind.IMPORTANT_SET]
+        assert (important[-1] if important else False) == consultation.is_important
+    blocks = Block.objects.filter(customer__center=center).count()
+    assert Event.objects.filter(center=center, kind=Event.Kind.CUSTOMER_BLOCKED).count() == blocks
+    assert Event.objects.filter(center=center, kind=Event.Kind.CUSTOMER_UPDATED).exists()
+
+
+def test_it_writes_alternating_korean_dialogues(center):
+    for consultation in Consultation.objects.filter(center=center).prefetch_related("messages"):
+        messages = list(consultation.messages.all())
+        assert messages
+        assert all(not m.text.isascii() or m.text.startswith("DM") for m in messages)
+        assert not any("{" in m.text for m in messages)
+        if consultation.first_response_at:
+            senders = [m.sender for m in messages]
+            assert senders.count(Message.Sender.AGENT) >= 1
+            assert senders.count(Message.Sender.CUSTOMER) >= 2
+    assert Message.objects.filter(consultation__center=center).count() >= 5 * Consultation.objects.count()
+
+
+def test_it_spreads_history_over_three_weeks_in_increasing_order(center):
+    now = timezone.now()
+    consultations = Consultation.objects.filter(center=center).prefetch_related("messages", "events")
+
+    requested = [c.requested_at for c in consultations]
+    assert now - timedelta(days=22) < min(requested) < now - timedelta(days=14)
+    assert sum(now - r < timedelta(hours=12) for r in requested) >= 20
+    for consultation in consultations:
+        times = [m.created_at for m in consultation.messages.all()]
+        assert times == sorted(times)
+        assert len(set(times)) == len(times)
+        assert consultation.requested_at == times[0]
+        assert consultation.last_activity_at == times[-1] <= now
+        if consultation.closed_at:
+            assert times[-1] <= consultation.closed_at <= now
+    # Played in time order, so the live-update cursor (event id) follows the clock.
+    event_times = list(Event.objects.filter(center=center).order_by("id").values_list("created_at", flat=True))
+    assert event_times == sorted(event_times)
+    assert event_times[-1] <= now
+
+
+def test_it_keeps_every_member_within_the_limits(center):
+    for member in Member.objects.filter(center=center):
+        assert Consultation.objects.waiting_for(member).count() <= MAX_WAITING_PER_MEMBER
+        assert Consultation.objects.in_progress_for(member).count() <= center.concurrent_limit
+    assert (
+        Member.objects.filter(center=center, assigned_consultations__status=Status.IN_PROGRESS).distinct().count() == 5
+    )
+
+
+def test_it_leaves_nothing_for_the_idle_sweep_to_close(center):
+    # Open consultations that are not on hold wait for the agent, so the real sweep keeps them open.
+    assert lifecycle.close_idle(now=timezone.now()) == []
+
+
+def test_it_changes_nothing_when_run_again(center):
+    before = counts()
+    out = StringIO()
+
+    call_command("seed_demo", stdout=out)
+
+    assert counts() == before
+    assert "nothing changed" in out.getvalue()
+
+
+def test_it_prints_the_logins(seed_output):
+    assert "/admin/" in seed_output
+    assert "master, manager, agent1, agent2, agent3" in seed_output
+    assert "counsel-demo" in seed_output
+    assert "비밀번호" in seed_output
