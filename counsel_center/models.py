@@ -1,8 +1,10 @@
 """Center (상담센터) and Member (센터 구성원): who works where, with which role."""
 
 import secrets
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +12,16 @@ from django.utils.translation import gettext_lazy as _
 # R5: a member holds at most this many `waiting` consultations at once. The help
 # text fixes it for every center, unlike the concurrent (in-progress) limit.
 MAX_WAITING_PER_MEMBER = 5
+
+
+def validate_time_zone(name: str) -> None:
+    # A name zoneinfo cannot load would break every page that shows a time.
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError(
+            _("“%(name)s” is not a known time zone, e.g. Asia/Seoul."), params={"name": name}, code="bad_time_zone"
+        ) from error
 
 
 def new_webhook_secret() -> str:
@@ -44,7 +56,7 @@ class Center(models.Model):
         blank=True,
         help_text=_("Agent messages are POSTed here. Empty: they stay in the built-in customer simulator."),
     )
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Seoul")
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Seoul", validators=[validate_time_zone])
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

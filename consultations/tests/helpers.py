@@ -59,9 +59,8 @@ class Caught:
 def refused(code: str, message: str) -> Iterator[Caught]:
     """Expect the block to be refused with `code` and the English `message`, and to write nothing.
 
-    The block runs with English active, as a request in English would. The
-    Korean translations do not exist yet, so under Korean we only require a
-    message to show.
+    The block runs with English active, as a request in English would; the
+    same refusal read under Korean must be translated (locale/ko).
     """
     before = db_state()
     caught = Caught()
@@ -72,7 +71,8 @@ def refused(code: str, message: str) -> Iterator[Caught]:
     with translation.override("en"):
         assert str(info.value.message) == message
     with translation.override("ko"):
-        assert str(info.value.message).strip()
+        korean = str(info.value.message)
+    assert korean.strip() and korean != message, f"no Korean translation for {message!r}"
     assert db_state() == before, "a refused action wrote to the database"
 
 

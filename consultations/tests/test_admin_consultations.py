@@ -13,14 +13,7 @@ from consultations import lifecycle
 from consultations.models import CloseReason, Consultation, Event, Status
 from counsel_center.tests.factories import ConsultationFactory, CustomerFactory
 
-STATIC_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
 CHANGELIST = "admin:consultations_consultation_changelist"
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    # With DEBUG off the manifest storage needs collectstatic before any admin page can render {% static %}.
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": STATIC_STORAGE}}
 
 
 def _change_url(consultation):
@@ -107,6 +100,10 @@ def test_it_lists_events_of_the_center_only(client, manager, worked, other_cente
     html = client.get(reverse("admin:consultations_event_changelist")).content.decode()
     assert worked.public_id in html
     assert beta.public_id not in html
+    event = Event.objects.filter(consultation=worked, kind=Event.Kind.CLOSED).get()
+    response = client.get(reverse("admin:consultations_event_change", args=[event.pk]))
+    assert response.status_code == 200
+    assert 'name="kind"' not in response.content.decode()
 
 
 @pytest.mark.parametrize("rows", [5, 30])
