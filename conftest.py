@@ -16,8 +16,18 @@ from counsel_center.tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_runs_tasks_in_process():
+    """Tasks run where they are queued, so a test sees their effect without a worker or broker."""
+    from counsel_center.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+
+
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"  # uploaded files never outlive the test
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The production manifest storage needs collectstatic before a page can use {% static %}.
     settings.STORAGES = {

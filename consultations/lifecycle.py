@@ -31,7 +31,7 @@ from counsel_center.models import MAX_WAITING_PER_MEMBER, Center, Member
 from customers.models import Block, Customer
 
 from . import clock
-from .models import CloseReason, Consultation, Event, Message, Status
+from .models import Attachment, CloseReason, Consultation, DeliveryState, Event, Message, Status
 
 # The customer's command that ends a consultation (R9.1), compared after trimming.
 END_COMMAND = "!종료"
@@ -71,11 +71,23 @@ class Received:
     closed: bool = False
 
 
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file already written to storage (outside any transaction), to attach to a message."""
+
+    stored_name: str
+    name: str
+    size: int
+    sha256: str
+    content_type: str = ""
+
+
 # --- checks ------------------------------------------------------------------
 
 
 CONSULTATION_NOT_FOUND = _("The consultation was not found.")
 CUSTOMER_NOT_FOUND = _("The customer was not found.")
+MESSAGE_NOT_FOUND = _("The message was not found.")
 
 
 def check_member_of(center: Center, member: Member, *, missing=CONSULTATION_NOT_FOUND) -> None:
@@ -124,6 +136,19 @@ def check_concurrent_room(member: Member, center: Center) -> None:
             name=member.name,
             limit=center.concurrent_limit,
         )
+
+
+def check_message_content(text: str, *, kind: str, attachment: IncomingFile | None) -> None:
+    """A text message needs text; a file message needs its file; text is bounded."""
+    if kind == Message.Kind.TEXT:
+        if not text.strip():
+            raise Refused("empty_message", _("The message is empty."))
+        if attachment is not None:
+            raise Refused("unexpected_file", _("A text message cannot carry a file."))
+    elif attachment is None:
+        raise Refused("missing_file", _("This message kind needs a file."))
+    if len(text) > MAX_TEXT_LENGTH:
+        raise Refused("text_too_long", _("A message can be at most %(max)d characters."), max=MAX_TEXT_LENGTH)
 
 
 def check_can_send(consultation: Consultation, member: Member) -> None:
@@ -197,6 +222,9 @@ def _append_message(
     kind: str = Message.Kind.TEXT,
     author: Member | None = None,
     channel_event_id: str = "",
+    channel_sent_at: datetime | None = None,
+    attachment: IncomingFile | None = None,
+    delivery_state: str = "",
     at: datetime,
 ) -> Message:
     message = Message.objects.create(
@@ -206,8 +234,19 @@ def _append_message(
         text=text,
         author=author,
         channel_event_id=channel_event_id,
+        channel_sent_at=channel_sent_at,
+        delivery_state=delivery_state,
         created_at=at,
     )
+    if attachment is not None:
+        Attachment.objects.create(
+            message=message,
+            file=attachment.stored_name,
+            name=attachment.name,
+            size=attachment.size,
+            sha256=attachment.sha256,
+            content_type=attachment.content_type,
+        )
     consultation.last_message = message
     consultation.last_activity_at = at
     consultation.save(update_fields=["last_message", "last_activity_at"])
@@ -304,15 +343,16 @@ def do_receive_customer_message(
     profile_nickname: str | None = None,
     is_friend: bool | None = None,
     channel_event_id: str = "",
+    channel_sent_at: datetime | None = None,
+    attachment: IncomingFile | None = None,
 ) -> Received:
     """A customer's message: join the open consultation or open one (R3); `!종료` closes it (R9.1).
 
-    A blocked customer is refused (R16). `!종료` with nothing open opens nothing.
+    A blocked customer is refused (R16): everything rolls back, and the caller
+    records the attempt with `do_record_blocked_attempt`. `!종료` with nothing
+    open opens nothing.
     """
-    if kind == Message.Kind.TEXT and not text.strip():
-        raise Refused("empty_message", _("The message is empty."))
-    if len(text) > MAX_TEXT_LENGTH:
-        raise Refused("text_too_long", _("A message can be at most %(max)d characters."), max=MAX_TEXT_LENGTH)
+    check_message_content(text, kind=kind, attachment=attachment)
     with transaction.atomic():
         at = clock.now()
         customer = _lock_or_create_customer(
@@ -342,6 +382,8 @@ def do_receive_customer_message(
             text=text,
             kind=kind,
             channel_event_id=channel_event_id,
+            channel_sent_at=channel_sent_at,
+            attachment=attachment,
             at=at,
         )
         if is_end:
@@ -367,6 +409,38 @@ def do_switch_to_chatbot(
             return Received(customer=customer, consultation=None, message=None)
         _close(consultation, reason=CloseReason.CHATBOT_SWITCH, actor=None, at=at)
         return Received(customer=customer, consultation=consultation, message=None, closed=True)
+
+
+def do_record_blocked_attempt(center: Center, *, user_key: str) -> Customer | None:
+    """Count a refused message of a blocked customer, with its time (R16: nothing silently lost).
+
+    Called after the refusal rolled back; a customer who is unknown or no longer
+    blocked is left alone.
+    """
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().filter(center=center, user_key=user_key).first()
+        if customer is None or not customer.is_blocked:
+            return None
+        customer.blocked_attempts += 1
+        customer.last_blocked_attempt_at = clock.now()
+        customer.save(update_fields=["blocked_attempts", "last_blocked_attempt_at"])
+        return customer
+
+
+def do_update_friend_status(
+    center: Center, *, user_key: str, is_friend: bool, profile_nickname: str | None = None
+) -> Customer:
+    """The channel says the customer added or removed the channel as a friend."""
+    with transaction.atomic():
+        at = clock.now()
+        customer = Customer.objects.select_for_update().filter(center=center, user_key=user_key).first()
+        was_friend = None if customer is None else customer.is_friend
+        customer = _lock_or_create_customer(
+            center, user_key=user_key, profile_nickname=profile_nickname, is_friend=is_friend
+        )
+        if was_friend != is_friend:
+            _record(Event.Kind.CUSTOMER_UPDATED, center=center, customer=customer, at=at, fields=["is_friend"])
+        return customer
 
 
 # --- member side (console) -------------------------------------------------------
@@ -460,13 +534,19 @@ def do_change_assignee(consultation: Consultation | int, *, actor: Member, assig
 
 
 def do_send_message(
-    consultation: Consultation | int, *, actor: Member, text: str, kind: str = Message.Kind.TEXT
+    consultation: Consultation | int,
+    *,
+    actor: Member,
+    text: str,
+    kind: str = Message.Kind.TEXT,
+    attachment: IncomingFile | None = None,
 ) -> Message:
-    """Send an agent message (R8); the assignee's first one starts the consultation (R7)."""
-    if kind == Message.Kind.TEXT and not text.strip():
-        raise Refused("empty_message", _("The message is empty."))
-    if len(text) > MAX_TEXT_LENGTH:
-        raise Refused("text_too_long", _("A message can be at most %(max)d characters."), max=MAX_TEXT_LENGTH)
+    """Send an agent message (R8); the assignee's first one starts the consultation (R7).
+
+    With an outbound URL the message is delivered by a Celery task once the
+    transaction commits; without one it stays inside, for the simulator.
+    """
+    check_message_content(text, kind=kind, attachment=attachment)
     with transaction.atomic():
         at = clock.now()
         consultation = _lock_consultation(consultation)
@@ -486,7 +566,56 @@ def do_send_message(
                 old_status=Status.WAITING,
                 new_status=Status.IN_PROGRESS,
             )
-        return _append_message(consultation, sender=Message.Sender.AGENT, text=text, kind=kind, author=actor, at=at)
+        outbound = bool(consultation.center.outbound_url)
+        message = _append_message(
+            consultation,
+            sender=Message.Sender.AGENT,
+            text=text,
+            kind=kind,
+            author=actor,
+            attachment=attachment,
+            delivery_state=DeliveryState.PENDING if outbound else DeliveryState.LOCAL,
+            at=at,
+        )
+        if outbound:
+            _deliver_on_commit(message)
+        return message
+
+
+def do_retry_delivery(message: Message | int, *, actor: Member) -> Message:
+    """Its author sends a message whose delivery failed once more (SPEC §7)."""
+    with transaction.atomic():
+        pk = message.pk if isinstance(message, Message) else message
+        message = Message.objects.select_for_update(of=("self",)).select_related("consultation__center").get(pk=pk)
+        consultation = message.consultation
+        check_member_of(consultation.center, actor, missing=MESSAGE_NOT_FOUND)
+        if message.author_id != actor.pk:
+            raise Refused("not_author", _("Only the member who sent a message can retry it."))
+        if message.delivery_state != DeliveryState.FAILED:
+            raise Refused("not_failed", _("Only a message whose delivery failed can be retried."))
+        if not consultation.center.outbound_url:
+            raise Refused("no_outbound", _("The center has no outbound delivery URL."))
+        message.delivery_state = DeliveryState.PENDING
+        message.delivery_error = ""
+        message.save(update_fields=["delivery_state", "delivery_error"])
+        _record(
+            Event.Kind.DELIVERY,
+            center=consultation.center,
+            consultation=consultation,
+            actor=actor,
+            at=clock.now(),
+            message_id=message.pk,
+            delivery_state=DeliveryState.PENDING,
+        )
+        _deliver_on_commit(message)
+        return message
+
+
+def _deliver_on_commit(message: Message) -> None:
+    from .delivery import deliver_message  # the task module imports this one
+
+    message_id = message.pk
+    transaction.on_commit(lambda: deliver_message.delay(message_id))
 
 
 def do_set_important(consultation: Consultation | int, *, actor: Member, important: bool) -> Consultation:

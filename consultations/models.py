@@ -137,6 +137,14 @@ class Consultation(models.Model):
         return self.status != Status.CLOSED
 
 
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    # No outbound URL: the message stays inside, for the customer simulator.
+    LOCAL = "local", _("In the simulator")
+
+
 class Message(models.Model):
     class Sender(models.TextChoices):
         CUSTOMER = "customer", _("Customer")
@@ -161,6 +169,14 @@ class Message(models.Model):
     )
     created_at = models.DateTimeField(_("created at"))
     channel_event_id = models.CharField(_("channel event ID"), max_length=200, blank=True)
+    channel_sent_at = models.DateTimeField(_("sent at (channel)"), null=True, blank=True)
+    # Outbound delivery of agent messages (SPEC §7); empty for customer and system lines.
+    delivery_state = models.CharField(
+        _("delivery"), max_length=10, choices=DeliveryState.choices, blank=True, default=""
+    )
+    delivery_attempts = models.PositiveSmallIntegerField(_("delivery attempts"), default=0)
+    delivery_error = models.CharField(_("last delivery error"), max_length=500, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("message")
@@ -193,6 +209,7 @@ class Event(models.Model):
         IMPORTANT_SET = "consultation.important", _("Important flag changed")
         HOLD_SET = "consultation.hold", _("Hold flag changed")
         MESSAGE = "message.created", _("Message")
+        DELIVERY = "message.delivery", _("Delivery state changed")
         CUSTOMER_UPDATED = "customer.updated", _("Customer details edited")
         CUSTOMER_BLOCKED = "customer.blocked", _("Customer blocked")
         CUSTOMER_UNBLOCKED = "customer.unblocked", _("Customer unblocked")
@@ -229,3 +246,50 @@ class Event(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValueError("Events are append-only.")
         super().save(*args, **kwargs)
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # The stored name is random; the customer's file name is kept in `name`.
+    return f"attachments/{instance.message.consultation.center_id}/{secrets.token_hex(16)}/{filename}"
+
+
+class Attachment(models.Model):
+    """The one file of a message (SPEC §4); the attachments issue adds the full rules."""
+
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, related_name="attachment", verbose_name=_("message")
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
+    name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChannelEvent(models.Model):
+    """One accepted inbound webhook event, kept for idempotency (SPEC §7).
+
+    A repeat of `event_id` in the same center is answered from `response`; the
+    unique constraint makes two copies arriving at once give one winner.
+    """
+
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="+", verbose_name=_("center"))
+    event_id = models.CharField(_("event ID"), max_length=200)
+    type = models.CharField(_("type"), max_length=30)
+    received_at = models.DateTimeField(_("received at"))
+    response = models.JSONField(_("response"), default=dict)
+
+    class Meta:
+        verbose_name = _("channel event")
+        verbose_name_plural = _("channel events")
+        constraints = [models.UniqueConstraint(fields=["center", "event_id"], name="channel_event_unique_id")]
+
+    def __str__(self) -> str:
+        return self.event_id

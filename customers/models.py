@@ -47,6 +47,9 @@ class Customer(models.Model):
     )
     memo_updated_at = models.DateTimeField(_("memo last edited at"), null=True, blank=True)
     is_friend = models.BooleanField(_("channel friend"), default=False)
+    # R16: messages of a blocked customer are refused, and counted here.
+    blocked_attempts = models.PositiveIntegerField(_("refused messages while blocked"), default=0)
+    last_blocked_attempt_at = models.DateTimeField(_("last refused message"), null=True, blank=True)
     created_at = models.DateTimeField(_("first contact"), default=timezone.now)
 
     objects = CustomerQuerySet.as_manager()

@@ -83,6 +83,19 @@ def events_of(consultation: Consultation, *kinds: str) -> list[Event]:
     return list(events)
 
 
+def incoming_file(name: str = "photo.png", content: bytes = b"not really a png") -> lifecycle.IncomingFile:
+    """A file as the webhook hands it to the lifecycle: already in storage."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    stored = default_storage.save(f"test-attachments/{name}", ContentFile(content))
+    return lifecycle.IncomingFile(
+        stored_name=stored, name=name, size=len(content), sha256=hashlib.sha256(content).hexdigest()
+    )
+
+
 def customer_writes(center: Center, text: str = "안녕하세요", *, user_key: str = "kakao-user-1", **kwargs):
     """The customer sends a message through the lifecycle; returns what it did."""
     return lifecycle.do_receive_customer_message(center, user_key=user_key, text=text, **kwargs)

@@ -8,7 +8,7 @@ from consultations import clock, lifecycle
 from consultations.models import CloseReason, Consultation, Event, Message, Status
 from customers.models import Customer
 
-from .helpers import T0, consultation_in, customer_writes, refused
+from .helpers import T0, consultation_in, customer_writes, incoming_file, refused
 
 pytestmark = pytest.mark.django_db
 
@@ -111,11 +111,22 @@ def test_it_receives_messages_while_the_center_is_stopped(center):
 
 
 def test_an_attachment_needs_no_text(center):
-    received = customer_writes(center, "", kind=Message.Kind.IMAGE)
+    received = customer_writes(center, "", kind=Message.Kind.IMAGE, attachment=incoming_file())
 
     assert received.opened
     assert received.message.kind == Message.Kind.IMAGE
     assert received.message.text == ""
+    assert received.message.attachment.name == "photo.png"
+
+
+def test_a_file_kind_without_its_file_is_refused(center):
+    with refused("missing_file", "This message kind needs a file."):
+        customer_writes(center, "", kind=Message.Kind.IMAGE)
+
+
+def test_a_text_message_cannot_carry_a_file(center):
+    with refused("unexpected_file", "A text message cannot carry a file."):
+        customer_writes(center, "안녕하세요", attachment=incoming_file())
 
 
 # --- R9.1: `!종료` ---------------------------------------------------------------
@@ -176,7 +187,7 @@ def test_text_that_only_resembles_the_end_command_does_not_close(center, text):
 def test_the_end_command_as_a_file_name_does_not_close(center):
     customer_writes(center, "안녕하세요")
 
-    received = customer_writes(center, "!종료", kind=Message.Kind.FILE)
+    received = customer_writes(center, "!종료", kind=Message.Kind.FILE, attachment=incoming_file("a.pdf"))
 
     assert not received.closed
     received.consultation.refresh_from_db()

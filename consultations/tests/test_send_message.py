@@ -8,7 +8,7 @@ from django.utils import translation
 from consultations import clock, lifecycle
 from consultations.models import Event, Message, Status
 
-from .helpers import T0, consultation_in, db_state, events_of, fill, refused
+from .helpers import T0, consultation_in, db_state, events_of, fill, incoming_file, refused
 
 pytestmark = pytest.mark.django_db
 
@@ -131,9 +131,12 @@ def test_at_the_limit_one_still_writes_in_consultations_already_started(agent, m
 def test_an_attachment_needs_no_text(agent, make_consultation):
     consultation = consultation_in(make_consultation, Status.IN_PROGRESS, assignee=agent)
 
-    message = lifecycle.do_send_message(consultation, actor=agent, text="", kind=Message.Kind.IMAGE)
+    message = lifecycle.do_send_message(
+        consultation, actor=agent, text="", kind=Message.Kind.IMAGE, attachment=incoming_file()
+    )
 
     assert (message.kind, message.text) == (Message.Kind.IMAGE, "")
+    assert message.attachment.size == len(b"not really a png")
 
 
 # --- R8 ---------------------------------------------------------------------------------
