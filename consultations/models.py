@@ -6,7 +6,9 @@ models describe the data and offer read-side QuerySet methods.
 
 import secrets
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.db import models
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 
 from counsel_center.models import Center, Member
@@ -248,9 +250,21 @@ class Event(models.Model):
         super().save(*args, **kwargs)
 
 
+def attachment_storage_name(center_id: int, filename: str) -> str:
+    """Where a center's file is stored: a random folder per file, under a sanitised name.
+
+    The folder is unguessable and names never collide; the name as sent is kept
+    in `Attachment.name` for display and download.
+    """
+    try:
+        safe = get_valid_filename(filename)[-100:]
+    except SuspiciousFileOperation:  # "", ".", ".."
+        safe = "file"
+    return f"attachments/{center_id}/{secrets.token_hex(16)}/{safe}"
+
+
 def attachment_path(instance: "Attachment", filename: str) -> str:
-    # The stored name is random; the customer's file name is kept in `name`.
-    return f"attachments/{instance.message.consultation.center_id}/{secrets.token_hex(16)}/{filename}"
+    return attachment_storage_name(instance.message.consultation.center_id, filename)
 
 
 class Attachment(models.Model):

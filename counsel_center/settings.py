@@ -143,6 +143,24 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # leaves room for a slow sweep without breaking that promise.
 IDLE_SWEEP_SECONDS = env_int("IDLE_SWEEP_SECONDS", 30)
 
+# --- Outbound delivery ----------------------------------------------------
+# Agent messages are POSTed to the center's outbound URL by
+# consultations.delivery (SPEC §7): per-request timeout, attempts per round
+# (an author's retry starts a new round), and exponential backoff
+# (base × 2^(n-1), capped) between attempts.
+DELIVERY_TIMEOUT_SECONDS = env_int("DELIVERY_TIMEOUT_SECONDS", 10)
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5)
+DELIVERY_BACKOFF_SECONDS = env_int("DELIVERY_BACKOFF_SECONDS", 2)
+DELIVERY_BACKOFF_MAX_SECONDS = env_int("DELIVERY_BACKOFF_MAX_SECONDS", 300)
+# autodiscover_tasks() imports only each app's tasks.py; the worker must also
+# know the delivery task, which lifecycle queues by name.
+CELERY_IMPORTS = ["consultations.delivery"]
+
+# The customer simulator (/simulator/<slug>/) plays a customer with real signed
+# webhook calls; it shows the webhook secret, so it is on only in DEBUG or when
+# asked for.
+SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", DEBUG)
+
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,11 +1,13 @@
 """Helpers shared by the lifecycle tests: expecting a refusal, and reaching a state through lifecycle."""
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 from django.utils import timezone, translation
 
 from consultations import clock, lifecycle
@@ -124,3 +126,26 @@ def consultation_in(make_consultation, status: str, *, assignee: Member | None =
 def fill(make_consultation, member: Member, status: str, count: int) -> list[Consultation]:
     """Give `member` `count` consultations in `status`, each of its own customer."""
     return [consultation_in(make_consultation, status, assignee=member) for _ in range(count)]
+
+
+def run_in_parallel(calls: list[Callable[[], object]]) -> list[object]:
+    """Run every call at once in its own thread; return results or the exceptions raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def worker(index: int, call: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as exc:  # the test inspects whatever happened
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a parallel call hung"
+    return results

@@ -5,41 +5,17 @@ together by a barrier. On PostgreSQL the row locks serialise them; on SQLite
 (a file database, WAL, IMMEDIATE transactions) the database write lock does.
 """
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
 from consultations import lifecycle
 from consultations.models import Consultation, Event, Status
 from customers.models import Customer
 
+from .helpers import run_in_parallel
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
-
-
-def run_in_parallel(calls: list[Callable[[], object]]) -> list[object]:
-    """Run every call at once in its own thread; return results or the exceptions raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def worker(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # the test inspects whatever happened
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a parallel call hung"
-    return results
 
 
 def refusal_codes(results: list[object]) -> Counter:

@@ -1,0 +1,390 @@
+"""The inbound channel contract (SPEC §7): every answer a channel can get."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from consultations import lifecycle, webhook
+from consultations.models import Attachment, ChannelEvent, CloseReason, Consultation, Event, Message, Status
+from customers.models import Customer
+
+from .channel_client import file_event, post_json, post_multipart, text_event
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "alpha-secret"  # the conftest center's webhook secret
+
+
+@pytest.fixture
+def client():
+    return Client(enforce_csrf_checks=True)
+
+
+def rows() -> dict:
+    return {
+        model.__name__: model.objects.count()
+        for model in (Customer, Consultation, Message, Event, ChannelEvent, Attachment)
+    }
+
+
+def stored_files(settings) -> list[Path]:
+    root = Path(settings.MEDIA_ROOT)
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def error_of(response) -> str:
+    return response.json()["error"]
+
+
+# --- accepted events --------------------------------------------------------------------
+
+
+def test_it_opens_a_consultation_from_a_text_message(client, center):
+    response = post_json(client, "alpha", text_event("배송 문의드립니다"), secret=SECRET)
+
+    assert response.status_code == 200
+    answer = response.json()
+    consultation = Consultation.objects.get()
+    message = Message.objects.get()
+    customer = Customer.objects.get()
+    assert answer == {
+        "consultation_id": consultation.public_id,
+        "message_id": message.pk,
+        "customer_id": customer.customer_id,
+        "duplicate": False,
+    }
+    assert consultation.status == Status.UNASSIGNED
+    assert (message.sender, message.text) == (Message.Sender.CUSTOMER, "배송 문의드립니다")
+    assert (customer.user_key, customer.profile_nickname, customer.is_friend) == ("kakao-user-1", "김민지", True)
+
+
+def test_later_messages_join_the_open_consultation(client, center):
+    first = post_json(client, "alpha", text_event("안녕하세요"), secret=SECRET).json()
+    second = post_json(client, "alpha", text_event("주문번호는 1234입니다"), secret=SECRET).json()
+
+    assert second["consultation_id"] == first["consultation_id"]
+    assert second["customer_id"] == first["customer_id"]
+    assert Consultation.objects.get().messages.count() == 2
+
+
+def test_it_keeps_the_profile_nickname_current(client, center):
+    post_json(client, "alpha", text_event(), secret=SECRET)
+    post_json(client, "alpha", text_event("또 문의드려요", profile_nickname="민지"), secret=SECRET)
+
+    assert Customer.objects.get().profile_nickname == "민지"
+
+
+def test_it_keeps_the_channels_sent_at(client, center):
+    post_json(client, "alpha", text_event(sent_at="2026-11-25T10:00:00+09:00"), secret=SECRET)
+
+    assert Message.objects.get().channel_sent_at.isoformat() == "2026-11-25T01:00:00+00:00"
+
+
+def test_the_end_command_closes_and_the_next_message_opens_a_new_consultation(client, center):
+    opened = post_json(client, "alpha", text_event("문의합니다"), secret=SECRET).json()
+    ended = post_json(client, "alpha", text_event("!종료"), secret=SECRET).json()
+    again = post_json(client, "alpha", text_event("하나 더 물어볼게요"), secret=SECRET).json()
+
+    assert ended["consultation_id"] == opened["consultation_id"]
+    first = Consultation.objects.get(public_id=opened["consultation_id"])
+    assert (first.status, first.close_reason) == (Status.CLOSED, CloseReason.CUSTOMER_END)
+    assert again["consultation_id"] != opened["consultation_id"]
+    assert Consultation.objects.get(public_id=again["consultation_id"]).status == Status.UNASSIGNED
+
+
+def test_a_chatbot_switch_closes_the_open_consultation(client, center):
+    opened = post_json(client, "alpha", text_event("문의합니다"), secret=SECRET).json()
+    switch = {"event_id": "switch-1", "type": "chatbot_switch", "user_key": "kakao-user-1"}
+
+    answer = post_json(client, "alpha", switch, secret=SECRET).json()
+
+    assert answer["consultation_id"] == opened["consultation_id"]
+    assert answer["message_id"] is None
+    consultation = Consultation.objects.get()
+    assert (consultation.status, consultation.close_reason) == (Status.CLOSED, CloseReason.CHATBOT_SWITCH)
+
+
+def test_a_chatbot_switch_with_nothing_open_affects_nothing(client, center):
+    switch = {"event_id": "switch-1", "type": "chatbot_switch", "user_key": "kakao-user-9"}
+
+    response = post_json(client, "alpha", switch, secret=SECRET)
+
+    assert response.status_code == 200
+    assert response.json()["consultation_id"] is None
+    assert Consultation.objects.count() == 0
+
+
+def test_a_friend_status_event_updates_the_customer(client, center):
+    post_json(client, "alpha", text_event(is_friend=False), secret=SECRET)
+    status = {"event_id": "friend-1", "type": "friend_status", "user_key": "kakao-user-1", "is_friend": True}
+
+    answer = post_json(client, "alpha", status, secret=SECRET).json()
+
+    assert Customer.objects.get().is_friend is True
+    assert answer["consultation_id"] is None and answer["message_id"] is None
+    assert answer["customer_id"] == Customer.objects.get().customer_id
+
+
+# --- idempotency ------------------------------------------------------------------------
+
+
+def test_a_repeated_event_id_is_answered_as_a_duplicate_and_adds_nothing(client, center):
+    event = text_event("한 번만 저장되어야 합니다")
+    first = post_json(client, "alpha", event, secret=SECRET).json()
+    before = rows()
+
+    repeat = post_json(client, "alpha", event, secret=SECRET)
+
+    assert repeat.status_code == 200
+    assert repeat.json() == {**first, "duplicate": True}
+    assert rows() == before
+
+
+def test_the_same_event_id_in_another_center_is_not_a_duplicate(client, center, other_center):
+    event = text_event()
+    post_json(client, "alpha", event, secret=SECRET)
+
+    answer = post_json(client, "beta", event, secret="beta-secret").json()
+
+    assert answer["duplicate"] is False
+    assert Consultation.objects.filter(center=other_center).count() == 1
+
+
+# --- signatures -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("secret", "code"),
+    [(None, "missing_signature"), ("wrong-secret", "bad_signature"), ("beta-secret", "bad_signature")],
+)
+def test_it_refuses_an_unsigned_or_wrongly_signed_event(client, center, other_center, secret, code):
+    response = post_json(client, "alpha", text_event(), secret=secret)
+
+    assert response.status_code == 401
+    assert error_of(response) == code
+    assert rows()["Message"] == 0
+
+
+def test_it_refuses_a_body_changed_after_signing(client, center):
+    signed = json.dumps(text_event("원래 내용"), ensure_ascii=False).encode()
+    tampered = signed.replace("원래 내용".encode(), "바뀐 내용".encode())
+
+    response = post_json(client, "alpha", tampered, secret=SECRET, sign_body=signed)
+
+    assert (response.status_code, error_of(response)) == (401, "bad_signature")
+    assert rows()["Message"] == 0
+
+
+@pytest.mark.parametrize("offset", [301, -301, 10_000])
+def test_it_refuses_a_stale_or_future_timestamp(client, center, offset):
+    response = post_json(client, "alpha", text_event(), secret=SECRET, timestamp=int(time.time()) + offset)
+
+    assert (response.status_code, error_of(response)) == (401, "stale_timestamp")
+
+
+@pytest.mark.parametrize("offset", [295, -295])
+def test_it_accepts_a_timestamp_within_the_window(client, center, offset):
+    response = post_json(client, "alpha", text_event(), secret=SECRET, timestamp=int(time.time()) + offset)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("timestamp", ["soon", "-5", "1.5e9", "١٧٠٠٠٠٠٠٠٠"])
+def test_it_refuses_a_timestamp_that_is_not_unix_seconds(client, center, timestamp):
+    body = json.dumps(text_event()).encode()
+    headers = {"X-Channel-Timestamp": timestamp, "X-Channel-Signature": "sha256=" + "0" * 64}
+
+    response = post_json(client, "alpha", body, secret=None, headers=headers)
+
+    assert (response.status_code, error_of(response)) == (401, "bad_timestamp")
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+
+def test_an_unknown_center_is_a_json_404(client, center):
+    response = post_json(client, "no-such-center", text_event(), secret=SECRET)
+
+    assert (response.status_code, error_of(response)) == (404, "unknown_center")
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("{not json", "invalid_json"),
+        ("[1, 2]", "invalid_event"),
+        ('{"type": "message"}', "missing_field"),
+        ('{"event_id": "e1", "type": "wave", "user_key": "u"}', "unknown_type"),
+        ('{"event_id": "e1", "user_key": "u"}', "missing_field"),
+        ('{"event_id": "e1", "type": "message", "message": {"kind": "text", "text": "hi"}}', "missing_field"),
+        ('{"event_id": "e1", "type": "message", "user_key": "u"}', "missing_field"),
+        ('{"event_id": "e1", "type": "message", "user_key": "u", "message": {"kind": "sticker"}}', "unknown_kind"),
+        ('{"event_id": "e1", "type": "message", "user_key": "u", "message": {"kind": "text"}}', "missing_field"),
+        ('{"event_id": "e1", "type": "message", "user_key": 7, "message": {"kind": "text", "text": "a"}}',
+         "invalid_field"),
+        ('{"event_id": "e1", "type": "friend_status", "user_key": "u"}', "missing_field"),
+        ('{"event_id": "e1", "type": "friend_status", "user_key": "u", "is_friend": "yes"}', "invalid_field"),
+        ('{"event_id": "e1", "type": "chatbot_switch", "user_key": "u", "sent_at": "yesterday"}', "invalid_field"),
+        ('{"event_id": "e1", "type": "message", "user_key": "u", "message": {"kind": "image"}}', "bad_attachment"),
+    ],
+)  # fmt: skip
+def test_it_refuses_malformed_events_with_a_clear_code(client, center, body, code):
+    response = post_json(client, "alpha", body, secret=SECRET)
+
+    assert response.status_code == 400
+    assert error_of(response) == code
+    assert response.json()["detail"]
+    assert sum(rows().values()) == 0
+
+
+def test_a_text_of_ten_thousand_characters_is_accepted_and_one_more_is_refused(client, center):
+    assert post_json(client, "alpha", text_event("가" * 10_000), secret=SECRET).status_code == 200
+
+    response = post_json(client, "alpha", text_event("가" * 10_001), secret=SECRET)
+
+    assert (response.status_code, error_of(response)) == (400, "text_too_long")
+    assert Message.objects.count() == 1
+
+
+def test_it_refuses_a_wrong_content_type(client, center):
+    response = post_json(client, "alpha", text_event(), secret=SECRET, content_type="text/plain")
+
+    assert (response.status_code, error_of(response)) == (400, "unsupported_content_type")
+
+
+def test_it_refuses_a_body_that_is_not_utf8(client, center):
+    response = post_json(client, "alpha", b'{"event_id": "\xff\xfe"}', secret=SECRET)
+
+    assert (response.status_code, error_of(response)) == (400, "invalid_json")
+
+
+def test_only_post_is_allowed(client, center):
+    assert client.get("/channel/alpha/events").status_code == 405
+
+
+# --- blocked customers (R16) -------------------------------------------------------------------
+
+
+def test_a_blocked_customers_message_is_refused_and_counted(client, center, customer, agent):
+    lifecycle.do_block_customer(customer, actor=agent, reason="abuse")
+    before = rows()
+
+    response = post_json(client, "alpha", text_event("또 왔어요", user_key=customer.user_key), secret=SECRET)
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "customer_blocked"
+    assert rows() == before
+    customer.refresh_from_db()
+    assert customer.blocked_attempts == 1
+    assert customer.last_blocked_attempt_at is not None
+
+
+# --- attachments --------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_it_stores_an_attached_file_that_matches_the_event(client, center, settings):
+    event = file_event(PNG)
+
+    response = post_multipart(
+        client, "alpha", event, {"file": SimpleUploadedFile("photo.png", PNG, "image/png")}, secret=SECRET
+    )
+
+    assert response.status_code == 200, response.content
+    attachment = Attachment.objects.get()
+    assert (attachment.name, attachment.size, attachment.sha256) == (
+        "photo.png",
+        len(PNG),
+        event["message"]["file"]["sha256"],
+    )
+    assert attachment.message.kind == Message.Kind.IMAGE
+    assert attachment.file.read() == PNG
+    assert len(stored_files(settings)) == 1
+
+
+@pytest.mark.parametrize("change", ["size", "sha256"])
+def test_a_file_that_does_not_match_the_event_is_refused_and_not_kept(client, center, settings, change):
+    event = file_event(PNG)
+    if change == "size":
+        event["message"]["file"]["size"] += 1
+    else:
+        event["message"]["file"]["sha256"] = "0" * 64
+
+    response = post_multipart(client, "alpha", event, {"file": SimpleUploadedFile("photo.png", PNG)}, secret=SECRET)
+
+    assert (response.status_code, error_of(response)) == (400, "attachment_mismatch")
+    assert sum(rows().values()) == 0
+    assert stored_files(settings) == []
+
+
+def test_a_file_event_without_the_file_part_is_refused(client, center):
+    response = post_multipart(client, "alpha", file_event(PNG), {}, secret=SECRET)
+
+    assert (response.status_code, error_of(response)) == (400, "bad_attachment")
+
+
+def test_a_text_message_with_a_file_part_is_refused(client, center, settings):
+    response = post_multipart(client, "alpha", text_event(), {"file": SimpleUploadedFile("a.png", PNG)}, secret=SECRET)
+
+    assert (response.status_code, error_of(response)) == (400, "bad_attachment")
+    assert stored_files(settings) == []
+
+
+def test_two_files_in_one_message_are_refused(client, center):
+    files = {"file": [SimpleUploadedFile("a.png", PNG), SimpleUploadedFile("b.png", PNG)]}
+
+    response = post_multipart(client, "alpha", file_event(PNG), files, secret=SECRET)
+
+    assert (response.status_code, error_of(response)) == (400, "bad_attachment")
+
+
+def test_a_multipart_body_without_the_event_field_is_refused(client, center):
+    response = client.post("/channel/alpha/events", data={"file": SimpleUploadedFile("a.png", PNG)})
+
+    assert (response.status_code, error_of(response)) == (400, "missing_field")
+
+
+def test_a_file_over_the_limit_is_refused_with_413_and_not_kept(client, center, settings, monkeypatch):
+    monkeypatch.setattr(webhook, "MAX_ATTACHMENT_BYTES", 1000)
+    big = b"x" * 5000
+    event = file_event(big, name="big.zip", kind="file")
+
+    response = post_multipart(client, "alpha", event, {"file": SimpleUploadedFile("big.zip", big)}, secret=SECRET)
+
+    assert (response.status_code, error_of(response)) == (413, "too_large")
+    assert sum(rows().values()) == 0
+    assert stored_files(settings) == []
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_reading(client, center):
+    response = client.post(
+        "/channel/alpha/events",
+        data=b"{}",
+        content_type="application/json",
+        CONTENT_LENGTH=str(webhook.MAX_ATTACHMENT_BYTES * 2),
+    )
+
+    assert (response.status_code, error_of(response)) == (413, "too_large")
+
+
+# --- CSRF -----------------------------------------------------------------------------------------
+
+
+def _views(resolver: URLResolver, prefix: str = ""):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _views(pattern, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.callback
+
+
+def test_the_webhook_is_the_only_csrf_exempt_view():
+    exempt = sorted(route for route, view in _views(get_resolver()) if getattr(view, "csrf_exempt", False))
+
+    assert exempt == ["channel/<str:slug>/events"]

@@ -1,0 +1,230 @@
+"""`POST /channel/<center-slug>/events`: the channel's way in (SPEC §7).
+
+Order of work: find the center, read the body (JSON, or multipart with the
+event and one file), verify the signature, validate the event, answer a repeat
+from its first answer, store the file (outside any transaction), then record
+the event and apply it through the lifecycle in one transaction. Every refusal
+is a JSON error; nothing is written for a refused request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.files.storage import default_storage
+from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from counsel_center.models import Center
+
+from . import clock, lifecycle, signing
+from .channel import ChannelError, InboundEvent, bad, parse_event
+from .models import ChannelEvent, attachment_storage_name
+
+logger = logging.getLogger(__name__)
+
+# SPEC §4: every category of attachment is capped at 300 MB.
+MAX_ATTACHMENT_BYTES = 300 * 1024 * 1024
+# Room for the multipart envelope and the event JSON around the file.
+_ENVELOPE_BYTES = 1024 * 1024
+
+
+class _LimitedUploadHandler(TemporaryFileUploadHandler):
+    """Streams the file to a temporary file and stops reading once it passes the cap."""
+
+    too_large = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        if start + len(raw_data) > MAX_ATTACHMENT_BYTES:
+            self.too_large = True
+            raise StopUpload(connection_reset=True)
+        return super().receive_data_chunk(raw_data, start)
+
+
+def _too_large() -> ChannelError:
+    return ChannelError(413, "too_large", f"An attachment can be at most {MAX_ATTACHMENT_BYTES} bytes.")
+
+
+def _read(request: HttpRequest) -> tuple[str, bytes, object | None]:
+    """The event JSON text, the bytes that were signed, and the uploaded file if any."""
+    declared_length = request.META.get("CONTENT_LENGTH") or "0"
+    if declared_length.isdigit() and int(declared_length) > MAX_ATTACHMENT_BYTES + _ENVELOPE_BYTES:
+        raise _too_large()
+    content_type = request.content_type
+    if content_type == "application/json":
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            raise ChannelError(413, "too_large", "The event is too large.") from None
+        try:
+            return body.decode("utf-8"), body, None
+        except UnicodeDecodeError:
+            raise bad("invalid_json", "The event is not UTF-8 text.") from None
+    if content_type == "multipart/form-data":
+        handler = _LimitedUploadHandler(request)
+        request.upload_handlers = [handler]
+        try:
+            event_text = request.POST.get("event")
+            files = request.FILES.getlist("file")
+            other_files = [name for name in request.FILES if name != "file"]
+        except RequestDataTooBig:
+            raise ChannelError(413, "too_large", "The event is too large.") from None
+        except (MultiPartParserError, TooManyFieldsSent, UnicodeDecodeError, ValueError):
+            raise bad("bad_multipart", "The multipart body could not be read.") from None
+        if handler.too_large:
+            raise _too_large()
+        if event_text is None:
+            raise bad("missing_field", "The multipart body needs an `event` field with the event JSON.")
+        if len(files) > 1 or other_files:
+            raise bad("bad_attachment", "One file per message, in the `file` field.")
+        return event_text, event_text.encode("utf-8"), files[0] if files else None
+    raise bad("unsupported_content_type", "Send application/json, or multipart/form-data with `event` and `file`.")
+
+
+def _check_file(event: InboundEvent, upload) -> None:
+    """The uploaded file must be the one the event describes (size and SHA-256)."""
+    if event.file is None:
+        if upload is not None:
+            raise bad("bad_attachment", "Only file messages (image, video, audio, file) carry a file.")
+        return
+    if upload is None:
+        raise bad("bad_attachment", "The event describes a file but the request has no `file` part.")
+    if upload.size != event.file.size:
+        raise bad("attachment_mismatch", f"The file has {upload.size} bytes, the event says {event.file.size}.")
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    if digest.hexdigest() != event.file.sha256:
+        raise bad("attachment_mismatch", "The file's SHA-256 does not match the event.")
+
+
+def _answer(received: lifecycle.Received, *, duplicate: bool = False) -> dict:
+    return {
+        "consultation_id": received.consultation.public_id if received.consultation else None,
+        "message_id": received.message.pk if received.message else None,
+        "customer_id": received.customer.customer_id,
+        "duplicate": duplicate,
+    }
+
+
+def _apply(center: Center, event: InboundEvent, stored: lifecycle.IncomingFile | None) -> lifecycle.Received:
+    if event.type == "message":
+        return lifecycle.do_receive_customer_message(
+            center,
+            user_key=event.user_key,
+            text=event.text,
+            kind=event.kind,
+            profile_nickname=event.profile_nickname,
+            is_friend=event.is_friend,
+            channel_event_id=event.event_id,
+            channel_sent_at=event.sent_at,
+            attachment=stored,
+        )
+    if event.type == "chatbot_switch":
+        return lifecycle.do_switch_to_chatbot(
+            center, user_key=event.user_key, profile_nickname=event.profile_nickname, is_friend=event.is_friend
+        )
+    customer = lifecycle.do_update_friend_status(
+        center, user_key=event.user_key, is_friend=event.is_friend, profile_nickname=event.profile_nickname
+    )
+    return lifecycle.Received(customer=customer, consultation=None, message=None)
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _record_and_apply(center: Center, event: InboundEvent, stored: lifecycle.IncomingFile | None) -> dict:
+    """Record the event id and apply the event in one transaction; a concurrent twin loses on the unique key."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = ChannelEvent.objects.create(
+                    center=center, event_id=event.event_id, type=event.type, received_at=clock.now()
+                )
+        except IntegrityError:
+            raise _Duplicate from None
+        answer = _answer(_apply(center, event, stored))
+        record.response = answer
+        record.save(update_fields=["response"])
+        return answer
+
+
+def _first_answer(center: Center, event_id: str) -> JsonResponse | None:
+    record = ChannelEvent.objects.filter(center=center, event_id=event_id).only("response").first()
+    if record is None:
+        return None
+    return JsonResponse({**record.response, "duplicate": True})
+
+
+def _store(center: Center, event: InboundEvent, upload) -> lifecycle.IncomingFile | None:
+    if upload is None:
+        return None
+    upload.seek(0)
+    name = default_storage.save(attachment_storage_name(center.pk, event.file.name), upload)
+    return lifecycle.IncomingFile(
+        stored_name=name,
+        name=event.file.name,
+        size=event.file.size,
+        sha256=event.file.sha256,
+        content_type=(getattr(upload, "content_type", "") or "")[:100],
+    )
+
+
+def _handle(request: HttpRequest, slug: str) -> JsonResponse:
+    center = Center.objects.filter(slug=slug).first()
+    if center is None:
+        raise ChannelError(404, "unknown_center", "No center has this address.")
+    event_text, signed_bytes, upload = _read(request)
+    try:
+        signing.verify(
+            center.webhook_secret,
+            timestamp=request.headers.get(signing.TIMESTAMP_HEADER),
+            given=request.headers.get(signing.SIGNATURE_HEADER),
+            body=signed_bytes,
+        )
+    except signing.SignatureError as error:
+        raise ChannelError(401, error.code, error.detail) from None
+    event = parse_event(event_text)
+    _check_file(event, upload)
+    if (repeat := _first_answer(center, event.event_id)) is not None:
+        return repeat
+    stored = _store(center, event, upload)
+    try:
+        return JsonResponse(_record_and_apply(center, event, stored))
+    except _Duplicate:
+        _discard(stored)
+        return _first_answer(center, event.event_id) or JsonResponse(
+            {"error": "conflict", "detail": "The event is being processed; retry."}, status=409
+        )
+    except lifecycle.Refused as refusal:
+        _discard(stored)
+        if refusal.code == "customer_blocked":
+            lifecycle.do_record_blocked_attempt(center, user_key=event.user_key)
+            return JsonResponse({"error": "customer_blocked", "detail": "This customer is blocked."}, status=403)
+        with translation.override("en"):
+            raise bad(refusal.code, refusal.message) from None
+    except BaseException:
+        _discard(stored)
+        raise
+
+
+def _discard(stored: lifecycle.IncomingFile | None) -> None:
+    if stored is not None:
+        default_storage.delete(stored.stored_name)
+
+
+@csrf_exempt  # signed by the channel instead; the only CSRF-exempt view
+@require_POST
+def channel_events(request: HttpRequest, slug: str) -> JsonResponse:
+    try:
+        return _handle(request, slug)
+    except ChannelError as error:
+        return JsonResponse({"error": error.code, "detail": error.detail}, status=error.status)
