@@ -33,7 +33,7 @@ class ReadOnlyAdmin(CenterScopedAdmin, admin.ModelAdmin):
 
 class MessageInline(ReadOnlyInline):
     model = Message
-    fields = ("created_at", "sender", "kind", "text", "author")
+    fields = ("created_at", "sender", "kind", "text", "author", "delivery_state", "delivery_attempts")
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("author__user")

@@ -109,6 +109,8 @@ class CustomerAdmin(CenterScopedAdmin, admin.ModelAdmin):
     list_select_related = ()
     search_fields = ("customer_id", "nickname", "profile_nickname", "user_key")
     readonly_fields = (
+        "blocked_attempts",
+        "last_blocked_attempt_at",
         "customer_id",
         "center",
         "profile_nickname",
@@ -122,7 +124,7 @@ class CustomerAdmin(CenterScopedAdmin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("customer_id", "center", "profile_nickname", "is_friend", "blocked", "created_at")}),
         (_("Internal"), {"fields": ("nickname", "memo", "memo_updated_by", "memo_updated_at")}),
-        (_("Channel"), {"fields": ("user_key",)}),
+        (_("Channel"), {"fields": ("user_key", "blocked_attempts", "last_blocked_attempt_at")}),
     )
     inlines = (BlockInline,)
     actions = ("unblock_customers",)
