@@ -225,6 +225,7 @@ def _append_message(
     channel_sent_at: datetime | None = None,
     attachment: IncomingFile | None = None,
     delivery_state: str = "",
+    delivery_due_at: datetime | None = None,
     at: datetime,
 ) -> Message:
     message = Message.objects.create(
@@ -236,6 +237,7 @@ def _append_message(
         channel_event_id=channel_event_id,
         channel_sent_at=channel_sent_at,
         delivery_state=delivery_state,
+        delivery_due_at=delivery_due_at,
         created_at=at,
     )
     if attachment is not None:
@@ -575,6 +577,7 @@ def do_send_message(
             author=actor,
             attachment=attachment,
             delivery_state=DeliveryState.PENDING if outbound else DeliveryState.LOCAL,
+            delivery_due_at=at if outbound else None,
             at=at,
         )
         if outbound:
@@ -597,7 +600,8 @@ def do_retry_delivery(message: Message | int, *, actor: Member) -> Message:
             raise Refused("no_outbound", _("The center has no outbound delivery URL."))
         message.delivery_state = DeliveryState.PENDING
         message.delivery_error = ""
-        message.save(update_fields=["delivery_state", "delivery_error"])
+        message.delivery_due_at = clock.now()
+        message.save(update_fields=["delivery_state", "delivery_error", "delivery_due_at"])
         _record(
             Event.Kind.DELIVERY,
             center=consultation.center,
@@ -606,6 +610,7 @@ def do_retry_delivery(message: Message | int, *, actor: Member) -> Message:
             at=clock.now(),
             message_id=message.pk,
             delivery_state=DeliveryState.PENDING,
+            attempts=message.delivery_attempts,
         )
         _deliver_on_commit(message)
         return message
@@ -614,8 +619,10 @@ def do_retry_delivery(message: Message | int, *, actor: Member) -> Message:
 def _deliver_on_commit(message: Message) -> None:
     from .delivery import deliver_message  # the task module imports this one
 
-    message_id = message.pk
-    transaction.on_commit(lambda: deliver_message.delay(message_id))
+    # The attempt count this task expects to find: a duplicate copy of the task
+    # finds it moved on and posts nothing.
+    message_id, attempts = message.pk, message.delivery_attempts
+    transaction.on_commit(lambda: deliver_message.delay(message_id, after_attempt=attempts))
 
 
 def do_set_important(consultation: Consultation | int, *, actor: Member, important: bool) -> Consultation:

@@ -179,12 +179,22 @@ class Message(models.Model):
     delivery_attempts = models.PositiveSmallIntegerField(_("delivery attempts"), default=0)
     delivery_error = models.CharField(_("last delivery error"), max_length=500, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # While pending: when the next attempt is due, or when a running attempt is
+    # given up for lost. The stalled-delivery sweep re-queues messages past it.
+    delivery_due_at = models.DateTimeField(_("next delivery attempt"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         ordering = ["id"]
-        indexes = [models.Index(fields=["consultation", "id"], name="msg_consultation_id")]
+        indexes = [
+            models.Index(fields=["consultation", "id"], name="msg_consultation_id"),
+            models.Index(
+                fields=["delivery_due_at"],
+                condition=models.Q(delivery_state="pending"),
+                name="msg_pending_delivery_due",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(sender="agent", author__isnull=True), name="msg_agent_message_has_author"
@@ -257,9 +267,17 @@ def attachment_storage_name(center_id: int, filename: str) -> str:
     in `Attachment.name` for display and download.
     """
     try:
-        safe = get_valid_filename(filename)[-100:]
+        safe = get_valid_filename(filename)
     except SuspiciousFileOperation:  # "", ".", ".."
         safe = "file"
+    # File systems cap a name at 255 bytes, not characters: keep the extension
+    # and cut the stem to fit 120 bytes of UTF-8.
+    stem, dot, extension = safe.rpartition(".")
+    if not dot or len(extension.encode()) > 16:
+        stem, dot, extension = safe, "", ""
+    budget = 120 - len(dot + extension)
+    stem = stem.encode()[:budget].decode("utf-8", "ignore") or "file"
+    safe = stem + dot + extension
     return f"attachments/{center_id}/{secrets.token_hex(16)}/{safe}"
 
 

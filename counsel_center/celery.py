@@ -20,3 +20,8 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         sender.signature("consultations.tasks.close_idle_consultations"),
         name="close idle consultations (R9.4)",
     )
+    sender.add_periodic_task(
+        60.0,
+        sender.signature("consultations.delivery.redeliver_stalled"),
+        name="re-queue stalled deliveries",
+    )
