@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("channel/<str:slug>/events", channel_events, name="channel-events"),
+    path("simulator/", include("consultations.simulator_urls")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]
 if settings.DEBUG:

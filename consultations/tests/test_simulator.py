@@ -1,0 +1,415 @@
+"""The customer simulator (SPEC §7): who may open it, what it shows, and that it speaks the real webhook."""
+
+import hashlib
+import io
+import os
+import shutil
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from consultations import clock, lifecycle
+from consultations.models import Attachment, CloseReason, Consultation, Message, Status
+from counsel_center.tests.factories import CustomerFactory, UserFactory
+from customers.models import Block, Customer
+
+from .helpers import T0, customer_writes, incoming_file
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/simulator/alpha/"
+MESSAGES = "/simulator/alpha/messages"
+
+
+@pytest.fixture
+def enabled(settings):
+    settings.DEBUG = False
+    settings.SIMULATOR_ENABLED = True
+
+
+# --- who may open it ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [PAGE, MESSAGES])
+def test_it_does_not_exist_unless_debug_or_enabled(client, settings, agent, url):
+    settings.DEBUG = False
+    settings.SIMULATOR_ENABLED = False
+    client.force_login(agent.user)
+
+    assert client.get(url).status_code == 404
+
+
+def test_it_is_on_in_debug(client, settings, agent):
+    settings.DEBUG = True
+    settings.SIMULATOR_ENABLED = False
+    client.force_login(agent.user)
+
+    assert client.get(PAGE).status_code == 200
+
+
+@pytest.mark.parametrize("url", [PAGE, MESSAGES])
+def test_it_opens_for_a_member_of_the_center(client, enabled, agent, url):
+    client.force_login(agent.user)
+
+    assert client.get(url).status_code == 200
+
+
+def test_it_opens_for_a_superuser_of_no_center(client, enabled, center):
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+
+    assert client.get(PAGE).status_code == 200
+
+
+@pytest.mark.parametrize("url", [PAGE, MESSAGES])
+def test_it_does_not_exist_for_another_centers_member(client, enabled, center, outsider, url):
+    client.force_login(outsider.user)
+
+    assert client.get(url).status_code == 404
+
+
+def test_it_does_not_exist_for_an_inactive_member(client, enabled, agent):
+    agent.is_active = False
+    agent.save(update_fields=["is_active"])
+    client.force_login(agent.user)
+
+    assert client.get(PAGE).status_code == 404
+
+
+@pytest.mark.parametrize("url", [PAGE, MESSAGES])
+def test_it_sends_anonymous_visitors_to_log_in(client, enabled, center, url):
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+    assert "next=" in response.url
+
+
+def test_an_unknown_center_is_404(client, enabled, agent):
+    client.force_login(agent.user)
+
+    assert client.get("/simulator/nowhere/").status_code == 404
+    assert client.get("/simulator/nowhere/messages").status_code == 404
+
+
+# --- the page ----------------------------------------------------------------------------
+
+
+def test_the_page_carries_the_webhook_url_the_secret_and_the_script(client, enabled, agent):
+    client.force_login(agent.user)
+
+    response = client.get(PAGE)
+
+    html = response.content.decode()
+    assert response["Cache-Control"].startswith("max-age=0")  # never_cache: it holds the secret
+    assert f'data-webhook-url="{reverse("channel-events", args=["alpha"])}"' in html
+    assert 'data-webhook-url="/channel/alpha/events"' in html
+    assert 'data-secret="alpha-secret"' in html
+    assert 'data-messages-url="/simulator/alpha/messages"' in html
+    assert "js/simulator.js" in html
+    assert "css/simulator.css" in html
+    assert 'id="simulator-strings"' in html
+    # CSP-friendly: no inline handlers, no inline script other than the JSON data block.
+    assert " onclick=" not in html and " onsubmit=" not in html
+    assert html.count("<script") == 2
+
+
+def test_the_picker_lists_the_centers_customers_only(client, enabled, agent, other_center):
+    CustomerFactory(center=agent.center, user_key="kakao-7", profile_nickname="이수진", is_friend=True)
+    CustomerFactory(center=other_center, user_key="kakao-8", profile_nickname="다른센터고객")
+    client.force_login(agent.user)
+
+    html = client.get(PAGE).content.decode()
+
+    assert 'value="kakao-7"' in html
+    assert "이수진" in html
+    assert "kakao-8" not in html and "다른센터고객" not in html
+    assert 'value="sim-' in html  # a fresh key for a new customer
+
+
+# --- the messages endpoint -----------------------------------------------------------------
+
+
+@pytest.fixture
+def conversation(center, agent, other_center):
+    """kakao-user-1 asks, Alice answers, the customer ends it with !종료, then asks again.
+
+    Around it: another customer of the same center, and a customer of another
+    center with the same user key, whose messages must never show.
+    """
+    with clock.frozen_at(T0):
+        first = customer_writes(center, "배송 문의드립니다", profile_nickname="김민지").consultation
+    with clock.frozen_at(T0 + timedelta(minutes=1)):
+        customer_writes(center, "다른 고객입니다", user_key="kakao-user-2")
+        lifecycle.do_assign_to_me(first, actor=agent)
+    with clock.frozen_at(T0 + timedelta(minutes=2)):
+        lifecycle.do_send_message(first, actor=agent, text="안녕하세요, 상담원 앨리스입니다.")
+    with clock.frozen_at(T0 + timedelta(minutes=3)):
+        customer_writes(center, "!종료")
+    with clock.frozen_at(T0 + timedelta(minutes=4)):
+        customer_writes(other_center, "베타 센터 문의", user_key="kakao-user-1")
+        second = customer_writes(center, "하나 더 물어볼게요").consultation
+    return first, second
+
+
+def get_items(client, **params):
+    response = client.get(MESSAGES, {"user_key": "kakao-user-1", **params})
+    assert response.status_code == 200
+    return response.json()
+
+
+def summary(items: list[dict]) -> list[tuple]:
+    return [(i["type"], i["sender"], i["text"]) if i["type"] == "message" else (i["type"], i["reason"]) for i in items]
+
+
+def test_it_returns_the_customers_messages_and_closes_in_time_order(client, enabled, agent, conversation):
+    first, second = conversation
+    client.force_login(agent.user)
+
+    answer = get_items(client)
+
+    items = answer["items"]
+    assert summary(items) == [
+        ("message", "customer", "배송 문의드립니다"),
+        ("message", "agent", "안녕하세요, 상담원 앨리스입니다."),
+        ("message", "customer", "!종료"),  # the close it caused comes right after it
+        ("closed", CloseReason.CUSTOMER_END),
+        ("message", "customer", "하나 더 물어볼게요"),
+    ]
+    assert [i["author"] for i in items if i["type"] == "message"] == [None, "Alice", None, None]
+    assert items[1]["delivery_state"] == "local"
+    assert items[3]["consultation_id"] == first.public_id
+    assert str(CloseReason.CUSTOMER_END.label) in items[3]["text"]
+    assert items[4]["consultation_id"] == second.public_id
+    assert items[0]["created_at"] == T0.isoformat()
+    assert len({i["key"] for i in items}) == len(items)
+    customer = Customer.objects.get(center=agent.center, user_key="kakao-user-1")
+    assert answer["customer"] == {
+        "customer_id": customer.customer_id,
+        "profile_nickname": "김민지",
+        "is_friend": False,
+        "is_blocked": False,
+        "consultation_id": second.public_id,
+        "status": Status.UNASSIGNED,
+        "status_display": str(Status.UNASSIGNED.label),
+    }
+
+
+def test_it_returns_only_what_came_after_the_cursors(client, enabled, agent, conversation):
+    client.force_login(agent.user)
+    everything = get_items(client)["items"]
+    agent_message = everything[1]
+    close = everything[3]
+
+    after_agent = get_items(client, after=agent_message["id"], after_event=close["id"])["items"]
+    after_agent_no_event_cursor = get_items(client, after=agent_message["id"])["items"]
+    nothing_new = get_items(client, after=everything[-1]["id"], after_event=close["id"])["items"]
+
+    assert summary(after_agent) == [("message", "customer", "!종료"), ("message", "customer", "하나 더 물어볼게요")]
+    assert ("closed", CloseReason.CUSTOMER_END) in summary(after_agent_no_event_cursor)
+    assert nothing_new == []
+
+
+def test_it_shows_nothing_of_another_customer_or_center(client, enabled, agent, conversation):
+    client.force_login(agent.user)
+
+    other_customer = get_items(client, user_key="kakao-user-2")["items"]
+    unknown = get_items(client, user_key="kakao-user-404")
+
+    assert summary(other_customer) == [("message", "customer", "다른 고객입니다")]
+    assert unknown == {"customer": None, "items": []}
+    texts = [i["text"] for i in get_items(client)["items"]]
+    assert "베타 센터 문의" not in texts  # the same user key in center beta is another customer
+
+
+def test_the_other_centers_member_sees_only_their_own_customer(client, enabled, outsider, conversation):
+    client.force_login(outsider.user)
+
+    response = client.get("/simulator/beta/messages", {"user_key": "kakao-user-1"})
+
+    assert summary(response.json()["items"]) == [("message", "customer", "베타 센터 문의")]
+
+
+def test_it_describes_attachments_and_blocks(client, enabled, agent, center):
+    received = customer_writes(center, "", kind=Message.Kind.FILE, attachment=incoming_file("견적서.pdf", b"%PDF-1.4"))
+    lifecycle.do_block_customer(received.customer, actor=agent, reason=Block.Reason.ABUSE)
+    client.force_login(agent.user)
+
+    answer = get_items(client)
+
+    assert answer["items"][0]["kind"] == "file"
+    assert answer["items"][0]["attachment"] == {"name": "견적서.pdf", "size": 8}
+    assert answer["items"][1]["reason"] == CloseReason.CUSTOMER_BLOCKED
+    assert answer["customer"]["is_blocked"] is True
+
+
+@pytest.mark.parametrize("params", [{"after": "x"}, {"after": "-1"}, {"after_event": "1.5"}])
+def test_it_refuses_a_bad_cursor(client, enabled, agent, params):
+    client.force_login(agent.user)
+
+    response = client.get(MESSAGES, {"user_key": "kakao-user-1", **params})
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_cursor"
+
+
+def test_it_answers_in_a_fixed_number_of_queries(client, enabled, agent, conversation, django_assert_max_num_queries):
+    for n in range(10):
+        customer_writes(agent.center, f"메시지 {n}", kind=Message.Kind.FILE, attachment=incoming_file(f"f{n}.txt"))
+    client.force_login(agent.user)
+
+    # session, user, center, membership, customer (+ block state), messages (+ consultation,
+    # author, attachment), close events (+ consultation), the current consultation
+    with django_assert_max_num_queries(8):
+        items = get_items(client)["items"]
+
+    assert len(items) == 15
+
+
+# --- the browser: real signed webhook calls ---------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def png_bytes() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (254, 229, 0)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def browser_page(live_server, client, settings, agent, monkeypatch):
+    """A Chromium page logged in as Alice, on the simulator of center alpha."""
+    if os.environ.get("REQUIRE_BROWSER") == "1":  # CI installs Chromium: there a missing one is a failure
+        from playwright import sync_api
+
+        assert shutil.which(CHROMIUM), f"Debian's Chromium is not installed at {CHROMIUM}"
+    else:  # a newcomer's machine with only Python: `apt-get install chromium` enables these tests
+        sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev requirement")
+        if not shutil.which(CHROMIUM):
+            pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls of the
+    # test itself are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    settings.SIMULATOR_ENABLED = True
+    client.force_login(agent.user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="ko-KR", viewport={"width": 1100, "height": 900})
+            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
+            page = context.new_page()
+            page.set_default_timeout(10_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"{live_server.url}{PAGE}")
+            yield page
+            assert errors == [], f"script errors: {errors}"
+        finally:
+            browser.close()
+
+
+def send(page, text: str) -> None:
+    page.fill('[data-role="text"]', text)
+    page.press('[data-role="text"]', "Enter")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_simulators_calls_are_real_signed_webhook_calls(browser_page, agent, center, tmp_path):
+    page = browser_page
+    user_key = page.input_value('[data-role="user-key"]')
+    assert user_key.startswith("sim-")
+
+    # A text: the webhook accepted the browser's signature and opened a consultation.
+    send(page, "배송 문의드립니다")
+    page.wait_for_selector('[data-role="outgoing"][data-state="sent"]')
+    message = Message.objects.get(consultation__customer__user_key=user_key)
+    assert (message.sender, message.text) == (Message.Sender.CUSTOMER, "배송 문의드립니다")
+    consultation = message.consultation
+    assert consultation.status == Status.UNASSIGNED
+    assert Customer.objects.get(user_key=user_key).is_friend is True
+
+    # Shift+Enter is a new line, not a send.
+    page.fill('[data-role="text"]', "첫 줄")
+    page.press('[data-role="text"]', "Shift+Enter")
+    page.keyboard.type("둘째 줄")
+    page.press('[data-role="text"]', "Enter")
+    page.wait_for_selector('[data-role="outgoing"][data-state="sent"] >> nth=1')
+    assert Message.objects.filter(consultation=consultation).last().text == "첫 줄\n둘째 줄"
+
+    # What the agent sends shows up as an incoming bubble with the agent's name (polled).
+    lifecycle.do_assign_to_me(consultation, actor=agent)
+    lifecycle.do_send_message(consultation, actor=agent, text="안녕하세요, 앨리스입니다.")
+    incoming = page.wait_for_selector('[data-role="incoming"]')
+    assert "안녕하세요, 앨리스입니다." in incoming.inner_text()
+    assert "Alice" in incoming.inner_text()
+
+    # !종료 closes the consultation, and the close shows as a system line.
+    page.click('[data-action="end"]')
+    page.wait_for_selector('[data-role="system"][data-key^="c"]')
+    consultation.refresh_from_db()
+    assert (consultation.status, consultation.close_reason) == (Status.CLOSED, CloseReason.CUSTOMER_END)
+
+    # A PNG goes as an image attachment, multipart, with its SHA-256.
+    content = png_bytes()
+    path = tmp_path / "사진.png"
+    path.write_bytes(content)
+    page.set_input_files('[data-role="file-input"]', str(path))
+    page.wait_for_selector('[data-role="outgoing"][data-state="sent"] .attachment')
+    attachment = Attachment.objects.select_related("message__consultation").get(
+        message__consultation__customer__user_key=user_key
+    )
+    assert (attachment.name, attachment.size) == ("사진.png", len(content))
+    assert attachment.sha256 == hashlib.sha256(content).hexdigest()
+    assert attachment.message.kind == Message.Kind.IMAGE
+    second = attachment.message.consultation
+    assert second.pk != consultation.pk and second.status == Status.UNASSIGNED
+
+    # 챗봇으로 전환 closes the new consultation.
+    page.click('[data-action="chatbot"]')
+    page.wait_for_selector('[data-role="system"][data-key^="c"] >> nth=1')
+    second.refresh_from_db()
+    assert (second.status, second.close_reason) == (Status.CLOSED, CloseReason.CHATBOT_SWITCH)
+
+    # !종료 with nothing open is accepted and keeps nothing; the page says so.
+    page.click('[data-action="end"]')
+    page.wait_for_selector(".system-note >> nth=1")  # the first said 챗봇으로 전환 worked
+    assert Message.objects.filter(consultation__customer__user_key=user_key).count() == 5
+
+    # Unticking 채널 친구 is a friend_status event.
+    page.uncheck('[data-role="friend"]')
+    page.wait_for_selector(".system-note >> nth=2")
+    assert Customer.objects.get(user_key=user_key).is_friend is False
+
+    # Nothing was shown twice, although every message came back through the poll.
+    keys = page.eval_on_selector_all("[data-key]", "nodes => nodes.map(n => n.dataset.key)")
+    assert len(keys) == len(set(keys)) == Message.objects.count() + 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_simulator_shows_the_webhooks_refusal(browser_page, agent, center):
+    page = browser_page
+    user_key = page.input_value('[data-role="user-key"]')
+    send(page, "안녕하세요")
+    page.wait_for_selector('[data-role="outgoing"][data-state="sent"]')
+    lifecycle.do_block_customer(Customer.objects.get(user_key=user_key), actor=agent, reason=Block.Reason.ABUSE)
+
+    send(page, "왜 답이 없나요")
+
+    failed = page.wait_for_selector('[data-role="outgoing"][data-state="failed"]')
+    assert failed.get_attribute("data-error") == "customer_blocked"
+    error = page.text_content('[data-role="error"]')
+    assert "This customer is blocked." in error or "차단된 고객입니다" in error
+    assert Customer.objects.get(user_key=user_key).blocked_attempts == 1
+    assert not Consultation.objects.filter(customer__user_key=user_key).exclude(status=Status.CLOSED).exists()
