@@ -15,6 +15,7 @@ from counsel_center.models import Center, Member
 from customers.models import Customer
 
 _ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+MAX_TEMPLATE_LENGTH = 10_000  # a template fills the composer, whose messages are at most 10,000 characters
 
 
 def new_public_id() -> str:
@@ -53,6 +54,19 @@ class ConsultationQuerySet(models.QuerySet):
 
     def in_progress_for(self, member: Member) -> "ConsultationQuerySet":
         return self.filter(assignee=member, status=Status.IN_PROGRESS)
+
+    def for_list(self, member: Member, scope: str) -> "ConsultationQuerySet":
+        """The console's lists (상담목록): 내 상담 ("mine") or 전체 상담 ("all") of the member's center.
+
+        Joined with what a row shows (customer, assignee, last message), so a
+        page of rows is one query whatever its length.
+        """
+        queryset = self.filter(center_id=member.center_id)
+        if scope == "mine":
+            queryset = queryset.filter(assignee=member)
+        return queryset.select_related("customer", "assignee__user", "last_message").order_by(
+            "-last_activity_at", "-id"
+        )
 
 
 class Consultation(models.Model):
@@ -325,3 +339,97 @@ class ChannelEvent(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+
+class ReadMark(models.Model):
+    """How far a member has read a consultation: rows with newer customer messages show as unread."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", verbose_name=_("member"))
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="read_marks", verbose_name=_("consultation")
+    )
+    last_read_message_id = models.BigIntegerField(_("last read message"), default=0)
+
+    class Meta:
+        verbose_name = _("read mark")
+        verbose_name_plural = _("read marks")
+        constraints = [models.UniqueConstraint(fields=["member", "consultation"], name="readmark_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.member} @ {self.consultation}: {self.last_read_message_id}"
+
+
+class QnA(models.Model):
+    """A Q&A entry of the center's knowledge base, searched from the chat pane (SPEC §3 즐겨찾기)."""
+
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="qnas", verbose_name=_("center"))
+    question = models.CharField(_("question"), max_length=300)
+    answer = models.TextField(_("answer"), max_length=5000)
+    keywords = models.CharField(_("keywords"), max_length=500, blank=True, help_text=_("Separated by commas."))
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Q&A")
+        verbose_name_plural = _("Q&A")
+        ordering = ["question"]
+        indexes = [models.Index(fields=["center", "is_active"], name="qna_center_active")]
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class Template(models.Model):
+    """A reply template (템플릿): previewed and inserted into the composer."""
+
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="templates", verbose_name=_("center"))
+    title = models.CharField(_("title"), max_length=100)
+    body = models.TextField(_("body"), max_length=MAX_TEMPLATE_LENGTH)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("template")
+        verbose_name_plural = _("templates")
+        ordering = ["title"]
+        indexes = [models.Index(fields=["center", "is_active"], name="template_center_active")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Favorite(models.Model):
+    """A member's pinned Q&A search term or template (즐겨찾기), private to that member."""
+
+    class Kind(models.TextChoices):
+        QNA_TERM = "qna_term", _("Q&A search term")
+        TEMPLATE = "template", _("Template")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="favorites", verbose_name=_("member"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    term = models.CharField(_("search term"), max_length=100, blank=True)
+    template = models.ForeignKey(
+        Template, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("template")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("favorite")
+        verbose_name_plural = _("favorites")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "term"], condition=models.Q(kind="qna_term"), name="favorite_unique_term"
+            ),
+            models.UniqueConstraint(
+                fields=["member", "template"], condition=models.Q(kind="template"), name="favorite_unique_template"
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(kind="qna_term") & ~models.Q(term="") & models.Q(template__isnull=True))
+                | (models.Q(kind="template") & models.Q(template__isnull=False)),
+                name="favorite_kind_matches_fields",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.term if self.kind == self.Kind.QNA_TERM else str(self.template)

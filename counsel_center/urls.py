@@ -1,10 +1,11 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from consultations.webhook import channel_events
+
+from .views import choose_center_view
 
 admin.site.site_header = "상담 관리자센터"
 admin.site.site_title = "상담 관리자센터"
@@ -15,7 +16,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("channel/<str:slug>/events", channel_events, name="channel-events"),
     path("simulator/", include("consultations.simulator_urls")),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("center/", choose_center_view, name="choose-center"),
+    path("", include("consultations.urls")),
+    path("", RedirectView.as_view(pattern_name="console", permanent=False)),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Media files are never served as static files: attachments are downloaded
+# through a view that checks the member's center (R15).

@@ -1,0 +1,38 @@
+"""Fetching what a member may touch: another center's object is a 404 (R1).
+
+Every console view looks objects up through these functions, never with a
+bare `.get(pk=...)`, so the center check cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+
+from counsel_center.models import Member
+from customers.models import Customer
+
+from .models import Consultation, Message
+
+
+def access_consultation(member: Member, public_id: str) -> Consultation:
+    return get_object_or_404(
+        Consultation.objects.select_related("center", "customer", "assignee__user", "closed_by__user"),
+        center_id=member.center_id,
+        public_id=public_id,
+    )
+
+
+def access_customer(member: Member, customer_id: str) -> Customer:
+    return get_object_or_404(
+        Customer.objects.select_related("center"), center_id=member.center_id, customer_id=customer_id
+    )
+
+
+def access_message(member: Member, consultation: Consultation, message_id: int) -> Message:
+    """A message of a consultation the member already accessed."""
+    return get_object_or_404(Message, consultation=consultation, pk=message_id)
+
+
+def access_member(member: Member, member_id: int) -> Member:
+    """Another member of the same center (an assignee to pick)."""
+    return get_object_or_404(Member.objects.active().select_related("user"), center_id=member.center_id, pk=member_id)

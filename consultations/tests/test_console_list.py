@@ -1,0 +1,221 @@
+"""The console's lists (상담목록): scopes, tabs with counts, status filter, search, paging (SPEC §3)."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from consultations import lifecycle
+from consultations.models import Status
+from counsel_center.membership import SESSION_KEY
+from counsel_center.tests.factories import CenterFactory, ConsultationFactory, CustomerFactory, MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("console")
+
+
+def counts_of(response) -> dict[str, int]:
+    return {status: int(n) for status, n in re.findall(r'data-count="(\w+)">(\d+)<', response.content.decode())}
+
+
+def rows_of(response) -> list[str]:
+    return re.findall(r'data-consultation="(\w+)"', response.content.decode())
+
+
+@pytest.fixture
+def alice_client(client, agent):
+    client.force_login(agent.user)
+    return client
+
+
+def test_it_asks_anonymous_visitors_to_log_in(client):
+    response = client.get(LIST)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_an_agent_logs_in_with_the_console_login_page(client, agent):
+    response = client.post(reverse("login"), {"username": "alice", "password": "password"})
+
+    assert response.status_code == 302
+    assert response.url == LIST
+    assert client.get(LIST).status_code == 200
+
+
+def test_a_user_of_no_center_gets_a_clear_refusal(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("nobody", password="x"))
+
+    response = client.get(LIST, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 403
+    assert "You are not a member of any center" in response.content.decode()
+
+
+def test_the_top_bar_shows_the_member_role_center_and_its_state(alice_client, center):
+    center.is_operating = False
+    center.save()
+
+    html = alice_client.get(LIST, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Alice" in html and "Agent" in html and "알파 상담센터" in html
+    assert "Stopped" in html
+
+
+def test_my_consultations_have_no_unassigned_tab_and_the_whole_center_has_four(alice_client, agent, make_consultation):
+    make_consultation()
+    make_consultation(status=Status.WAITING, assignee=agent)
+
+    mine = alice_client.get(LIST, {"scope": "mine"})
+    everyone = alice_client.get(LIST, {"scope": "all"})
+
+    assert counts_of(mine) == {"waiting": 1, "in_progress": 0, "closed": 0}
+    assert counts_of(everyone) == {"unassigned": 1, "waiting": 1, "in_progress": 0, "closed": 0}
+
+
+def test_mine_lists_only_my_consultations_and_all_lists_the_center(alice_client, agent, agent2, make_consultation):
+    own = make_consultation(status=Status.WAITING, assignee=agent)
+    other = make_consultation(status=Status.WAITING, assignee=agent2)
+
+    assert rows_of(alice_client.get(LIST, {"scope": "mine", "tab": "waiting"})) == [own.public_id]
+    assert set(rows_of(alice_client.get(LIST, {"scope": "all", "tab": "waiting"}))) == {own.public_id, other.public_id}
+
+
+def test_another_centers_consultations_never_show(alice_client, other_center):
+    ConsultationFactory(center=other_center)
+
+    response = alice_client.get(LIST, {"scope": "all", "tab": "unassigned"})
+
+    assert rows_of(response) == []
+    assert counts_of(response)["unassigned"] == 0
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [("all", {"plain", "important", "hold", "both"}), ("important", {"important", "both"}),
+     ("hold", {"hold", "both"}), ("both", {"both"})],
+)  # fmt: skip
+def test_the_status_filter_narrows_by_flags(alice_client, agent, make_consultation, flag, expected):
+    made = {
+        "plain": make_consultation(status=Status.IN_PROGRESS, assignee=agent),
+        "important": make_consultation(status=Status.IN_PROGRESS, assignee=agent, is_important=True),
+        "hold": make_consultation(status=Status.IN_PROGRESS, assignee=agent, is_on_hold=True),
+        "both": make_consultation(status=Status.IN_PROGRESS, assignee=agent, is_important=True, is_on_hold=True),
+    }
+
+    response = alice_client.get(LIST, {"scope": "mine", "tab": "in_progress", "flag": flag})
+
+    assert set(rows_of(response)) == {made[name].public_id for name in expected}
+    assert counts_of(response)["in_progress"] == len(expected)
+
+
+@pytest.mark.parametrize("term", ["단골", "김민지", "CUSTOMER1", "환불"])
+def test_search_finds_nickname_profile_name_customer_id_and_message_text(alice_client, center, term):
+    customer = CustomerFactory(center=center, nickname="단골손님", profile_nickname="김민지", customer_id="CUSTOMER1")
+    received = lifecycle.do_receive_customer_message(center, user_key=customer.user_key, text="환불 문의드립니다")
+    lifecycle.do_receive_customer_message(center, user_key="someone-else", text="배송 문의")
+
+    response = alice_client.get(LIST, {"scope": "all", "tab": "unassigned", "q": term})
+
+    assert rows_of(response) == [received.consultation.public_id]
+
+
+def test_a_row_shows_the_internal_nickname_last_message_and_assignee(alice_client, center, agent):
+    customer = CustomerFactory(center=center, nickname="VIP 고객", profile_nickname="김민지")
+    received = lifecycle.do_receive_customer_message(center, user_key=customer.user_key, text="주문 취소하고 싶어요")
+    lifecycle.do_assign_to_me(received.consultation, actor=agent)
+
+    html = alice_client.get(LIST, {"scope": "mine", "tab": "waiting"}).content.decode()
+
+    assert "VIP 고객" in html and "김민지" not in html
+    assert "주문 취소하고 싶어요" in html
+    assert "Alice" in html
+
+
+def test_message_text_in_a_row_is_escaped(alice_client, center):
+    lifecycle.do_receive_customer_message(center, user_key="k", text="<script>alert(1)</script>")
+
+    html = alice_client.get(LIST, {"scope": "all", "tab": "unassigned"}).content.decode()
+
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_newest_activity_comes_first(alice_client, center):
+    first = lifecycle.do_receive_customer_message(center, user_key="a", text="먼저").consultation
+    second = lifecycle.do_receive_customer_message(center, user_key="b", text="나중").consultation
+    lifecycle.do_receive_customer_message(center, user_key="a", text="다시 먼저")
+
+    assert rows_of(alice_client.get(LIST, {"scope": "all", "tab": "unassigned"})) == [first.public_id, second.public_id]
+
+
+def test_it_pages_the_rows_and_keeps_the_state_in_the_links(alice_client, make_consultation):
+    for _ in range(35):
+        make_consultation()
+
+    first = alice_client.get(LIST, {"scope": "all", "tab": "unassigned", "flag": "all"})
+    second = alice_client.get(LIST, {"scope": "all", "tab": "unassigned", "flag": "all", "page": 2})
+
+    assert len(rows_of(first)) == 30 and len(rows_of(second)) == 5
+    assert "?scope=all&amp;tab=unassigned&amp;flag=all&amp;page=2" in first.content.decode()
+
+
+def test_unknown_state_values_fall_back_to_defaults(alice_client):
+    response = alice_client.get(LIST, {"scope": "everything", "tab": "unassigned", "flag": "nope", "page": "x"})
+
+    assert response.status_code == 200
+    assert set(counts_of(response)) == {"waiting", "in_progress", "closed"}  # scope "mine"
+
+
+def test_an_htmx_request_gets_only_the_list_pane(alice_client, make_consultation):
+    make_consultation()
+
+    response = alice_client.get(
+        LIST, {"scope": "all", "tab": "unassigned"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="list-pane"
+    )
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.lstrip().startswith('<section id="list-pane"')
+    assert len(rows_of(response)) == 1
+
+
+def test_another_centers_consultation_url_is_a_404(alice_client, other_center):
+    foreign = ConsultationFactory(center=other_center)
+
+    assert alice_client.get(reverse("console-consultation", args=[foreign.public_id])).status_code == 404
+
+
+@pytest.mark.parametrize("rows", [5, 200])
+def test_the_list_costs_the_same_queries_for_5_or_200_consultations(
+    alice_client, agent, make_consultation, django_assert_max_num_queries, rows
+):
+    for i in range(rows):
+        make_consultation(status=Status.WAITING if i % 2 else Status.UNASSIGNED, assignee=agent if i % 2 else None)
+
+    # session, user, memberships (+ center), tab counts, page count, page rows
+    with django_assert_max_num_queries(6):
+        response = alice_client.get(LIST, {"scope": "all", "tab": "unassigned", "q": "고객"})
+
+    assert response.status_code == 200
+
+
+def test_a_member_of_two_centers_switches_between_them(client, agent, other_center):
+    MemberFactory(center=other_center, user=agent.user)
+    client.force_login(agent.user)
+    ConsultationFactory(center=other_center)
+
+    assert "베타 상담센터" in client.get(LIST).content.decode()  # the switcher lists both
+    client.post(reverse("choose-center"), {"center": other_center.pk})
+
+    assert client.session[SESSION_KEY] == other_center.pk
+    assert counts_of(client.get(LIST, {"scope": "all"}))["unassigned"] == 1
+
+
+def test_switching_to_a_center_that_is_not_mine_changes_nothing(alice_client, center):
+    stranger = CenterFactory(slug="gamma")
+
+    alice_client.post(reverse("choose-center"), {"center": stranger.pk})
+
+    assert alice_client.session.get(SESSION_KEY) != stranger.pk

@@ -1,0 +1,10 @@
+"""The agent console's URLs (included at the site root)."""
+
+from django.urls import path
+
+from .views import list as list_views
+
+urlpatterns = [
+    path("consultations/", list_views.console, name="console"),
+    path("consultations/<str:public_id>/", list_views.console, name="console-consultation"),
+]
