@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from .models import Message
 EVENT_TYPES = ("message", "chatbot_switch", "friend_status")
 MESSAGE_KINDS = tuple(Message.Kind.values)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+SENT_AT_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class ChannelError(Exception):
@@ -92,7 +93,33 @@ def _sent_at(data: dict) -> datetime | None:
         raise bad("invalid_field", "`sent_at` must be an ISO 8601 date-time.") from None
     if timezone.is_naive(moment):
         raise bad("invalid_field", "`sent_at` must carry a time zone offset.")
+    try:
+        # Stored in UTC: odd offsets (seconds, ±23:59) are fine in Python but not in every database.
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise bad("invalid_field", "`sent_at` is out of range.") from None
+    if not SENT_AT_EARLIEST <= moment <= timezone.now() + timedelta(days=1):
+        raise bad("invalid_field", "`sent_at` is not a plausible time for a message.")
     return moment
+
+
+def _check_strings(value) -> None:
+    """Every string must be storable: valid Unicode (JSON escapes can spell lone surrogates) and free of
+    NUL, which PostgreSQL text cannot hold."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise bad("invalid_field", "Text must not contain NUL characters.")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise bad("invalid_json", "The event contains text that is not valid Unicode.") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key)
+            _check_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item)
 
 
 def _declared_file(message: dict) -> DeclaredFile:
@@ -119,6 +146,10 @@ def parse_event(text: str) -> InboundEvent:
         raise bad("invalid_json", "The event is not valid JSON.") from None
     if not isinstance(data, dict):
         raise bad("invalid_event", "The event must be a JSON object.")
+    try:
+        _check_strings(data)
+    except RecursionError:
+        raise bad("invalid_json", "The event is nested too deeply.") from None
     event_id = _string(data, "event_id", required=True, max_length=200)
     event_type = data.get("type")
     if event_type is None:

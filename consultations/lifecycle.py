@@ -296,7 +296,10 @@ def _lock_or_create_customer(
     """
     if not user_key or len(user_key) > 200:
         raise Refused("bad_user_key", _("The customer key is missing or too long."))
-    queryset = Customer.objects.select_for_update().filter(center=center, user_key=user_key)
+    # The block state comes with the locked row: one query where the webhook is hottest.
+    queryset = (
+        Customer.objects.with_block_state().select_for_update(of=("self",)).filter(center=center, user_key=user_key)
+    )
     customer = queryset.first()
     if customer is None:
         try:
@@ -308,6 +311,7 @@ def _lock_or_create_customer(
                     profile_nickname=(profile_nickname or "")[:100],
                     is_friend=bool(is_friend),
                 )
+            customer.is_blocked_now = False
         except IntegrityError:
             customer = queryset.get()
         return customer

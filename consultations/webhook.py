@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.db import IntegrityError, transaction
@@ -20,7 +20,6 @@ from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from counsel_center.models import Center
 
@@ -76,7 +75,7 @@ def _read(request: HttpRequest) -> tuple[str, bytes, object | None]:
             other_files = [name for name in request.FILES if name != "file"]
         except RequestDataTooBig:
             raise ChannelError(413, "too_large", "The event is too large.") from None
-        except (MultiPartParserError, TooManyFieldsSent, UnicodeDecodeError, ValueError):
+        except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent, UnicodeDecodeError, ValueError):
             raise bad("bad_multipart", "The multipart body could not be read.") from None
         if handler.too_large:
             raise _too_large()
@@ -142,19 +141,24 @@ class _Duplicate(Exception):
 
 
 def _record_and_apply(center: Center, event: InboundEvent, stored: lifecycle.IncomingFile | None) -> dict:
-    """Record the event id and apply the event in one transaction; a concurrent twin loses on the unique key."""
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = ChannelEvent.objects.create(
-                    center=center, event_id=event.event_id, type=event.type, received_at=clock.now()
-                )
-        except IntegrityError:
+    """Apply the event and record its id with the answer, in one transaction.
+
+    The event id's unique key decides between two copies arriving together:
+    on PostgreSQL the second insert waits for the first transaction and then
+    fails, rolling back everything the second copy did; SQLite's IMMEDIATE
+    transactions run them one after the other.
+    """
+    try:
+        with transaction.atomic():
+            answer = _answer(_apply(center, event, stored))
+            ChannelEvent.objects.create(
+                center=center, event_id=event.event_id, type=event.type, received_at=clock.now(), response=answer
+            )
+            return answer
+    except IntegrityError:
+        if ChannelEvent.objects.filter(center=center, event_id=event.event_id).exists():
             raise _Duplicate from None
-        answer = _answer(_apply(center, event, stored))
-        record.response = answer
-        record.save(update_fields=["response"])
-        return answer
+        raise
 
 
 def _first_answer(center: Center, event_id: str) -> JsonResponse | None:
@@ -194,7 +198,9 @@ def _handle(request: HttpRequest, slug: str) -> JsonResponse:
         raise ChannelError(401, error.code, error.detail) from None
     event = parse_event(event_text)
     _check_file(event, upload)
-    if (repeat := _first_answer(center, event.event_id)) is not None:
+    # A repeat without a file is caught by the unique key at no extra query;
+    # one with a file is answered before the file is stored again.
+    if upload is not None and (repeat := _first_answer(center, event.event_id)) is not None:
         return repeat
     stored = _store(center, event, upload)
     try:
@@ -222,8 +228,11 @@ def _discard(stored: lifecycle.IncomingFile | None) -> None:
 
 
 @csrf_exempt  # signed by the channel instead; the only CSRF-exempt view
-@require_POST
 def channel_events(request: HttpRequest, slug: str) -> JsonResponse:
+    if request.method != "POST":
+        response = JsonResponse({"error": "method_not_allowed", "detail": "Use POST."}, status=405)
+        response["Allow"] = "POST"
+        return response
     try:
         return _handle(request, slug)
     except ChannelError as error:

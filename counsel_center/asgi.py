@@ -1,6 +1,28 @@
+"""The ASGI entry point (uvicorn, gunicorn with uvicorn workers)."""
+
+import json
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "counsel_center.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+# Django's ASGI handler turns an over-long header (it refuses to parse one past
+# 10,000 characters) into a 500; refuse such requests here, as a proxy would.
+MAX_HEADER_BYTES = 8192
+_TOO_LARGE = json.dumps({"error": "header_too_large", "detail": "A request header is too large."}).encode()
+
+
+async def application(scope, receive, send):
+    if scope["type"] == "http" and any(len(value) > MAX_HEADER_BYTES for _, value in scope.get("headers", ())):
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 431,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(_TOO_LARGE)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": _TOO_LARGE})
+        return
+    await django_application(scope, receive, send)
