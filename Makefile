@@ -45,5 +45,10 @@ messages: $(VENV)/.dev
 	$(PY) manage.py makemessages -l ko --no-obsolete --ignore '.venv/*' --ignore 'var/*'
 	$(PY) manage.py compilemessages -l ko --ignore '.venv/*'
 
+## bench: load test of the channel webhook against a bare Django view, on the local PostgreSQL (bench/README.md)
+bench: $(VENV)/.runtime
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/counsel_bench} \
+		$(PY) bench/webhook_bench.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var/test-db.sqlite3 .pytest_cache .ruff_cache

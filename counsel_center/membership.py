@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.decorators import login_required
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.utils import timezone
 
 from .models import Member
@@ -55,11 +57,22 @@ def choose_center(request: HttpRequest, center_id: int) -> Member | None:
 
 
 def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Login required, then `request.member` set; a user with no active membership gets a clear 403 page."""
+    """Login required, then `request.member` set; a user with no active membership gets a clear 403 page.
 
-    @login_required
+    An htmx request from an expired session is told to load the login page
+    (HX-Redirect), rather than having the login page swapped into a pane.
+    """
+
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if getattr(request, "htmx", False):
+                target = request.htmx.current_url or request.get_full_path()
+                return HttpResponse(
+                    status=204,
+                    headers={"HX-Redirect": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': target})}"},
+                )
+            return redirect_to_login(request.get_full_path())
         member = current_member(request)
         if member is None:
             return render(request, "counsel_center/no_center.html", status=403)

@@ -109,6 +109,16 @@ if DATABASE_URL:
     )
 else:
     _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "db.sqlite3")}
+if _db["ENGINE"] == "django.db.backends.postgresql" and env_int("DB_POOL_MAX_SIZE", 0) > 0:
+    # Under ASGI every request runs in a thread of its own, so persistent
+    # connections (CONN_MAX_AGE > 0) pile up, one per thread; a pool shares a
+    # few instead (docs/operations.md). Django requires CONN_MAX_AGE 0 with it.
+    _db["CONN_MAX_AGE"] = 0
+    _db.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 2),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 0),
+        "timeout": env_int("DB_POOL_TIMEOUT_SECONDS", 10),
+    }
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
     # A file, not the in-memory default: concurrency tests use real threads,

@@ -219,3 +219,12 @@ def test_switching_to_a_center_that_is_not_mine_changes_nothing(alice_client, ce
     alice_client.post(reverse("choose-center"), {"center": stranger.pk})
 
     assert alice_client.session.get(SESSION_KEY) != stranger.pk
+
+
+def test_an_htmx_request_from_an_expired_session_is_sent_to_the_login_page(client):
+    response = client.get(
+        LIST, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/consultations/?scope=all"
+    )
+
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith(reverse("login") + "?next=")

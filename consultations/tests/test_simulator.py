@@ -81,7 +81,7 @@ def test_it_sends_anonymous_visitors_to_log_in(client, enabled, center, url):
     response = client.get(url)
 
     assert response.status_code == 302
-    assert response.url.startswith(reverse("admin:login"))
+    assert response.url.startswith(reverse("login"))
     assert "next=" in response.url
 
 
