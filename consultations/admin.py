@@ -103,3 +103,6 @@ class EventAdmin(ReadOnlyAdmin):
     list_select_related = ("consultation", "customer", "actor__user")
     search_fields = ("=consultation__public_id", "=customer__customer_id")
     fields = ("created_at", "kind", "center", "consultation", "customer", "actor", "data")
+
+
+from . import admin_assist  # noqa: E402, F401 - registers the Q&A and template admins

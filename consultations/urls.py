@@ -1,10 +1,14 @@
-"""The agent console's URLs (included at the site root)."""
+"""The agent console's URLs (included at the site root): the page, then each pane's own."""
 
 from django.urls import path
 
+from .views import assist, chat, details
 from .views import list as list_views
 
 urlpatterns = [
     path("consultations/", list_views.console, name="console"),
     path("consultations/<str:public_id>/", list_views.console, name="console-consultation"),
+    *chat.urlpatterns,
+    *details.urlpatterns,
+    *assist.urlpatterns,
 ]

@@ -18,6 +18,9 @@ from counsel_center.membership import member_required
 from ..access import access_consultation
 from ..filters import FLAGS, SCOPES, TABS, ConsultationListFilter, counts, default_tab
 from ..models import Consultation, Status
+from .assist import assist_context
+from .chat import chat_context
+from .details import details_context
 
 PAGE_SIZE = 30
 
@@ -53,5 +56,11 @@ def console(request: HttpRequest, public_id: str | None = None) -> HttpResponse:
 
 
 def pane_contexts(request: HttpRequest, consultation: Consultation | None) -> dict:
-    """The chat and details panes' context for the open consultation (filled in by their modules)."""
-    return {}
+    """The chat, details and assist panes' context for the full page."""
+    if consultation is None:
+        return {}
+    return {
+        **chat_context(request, consultation),
+        **details_context(request, consultation),
+        **assist_context(request),
+    }
