@@ -64,8 +64,12 @@ class ConsultationQuerySet(models.QuerySet):
         queryset = self.filter(center_id=member.center_id)
         if scope == "mine":
             queryset = queryset.filter(assignee=member)
-        return queryset.select_related("customer", "assignee__user", "last_message").order_by(
-            "-last_activity_at", "-id"
+        # How far this member has read each row, for the unread mark (`is_unread`).
+        read_upto = ReadMark.objects.filter(member=member, consultation=models.OuterRef("pk"))
+        return (
+            queryset.select_related("customer", "assignee__user", "last_message")
+            .annotate(read_upto=models.Subquery(read_upto.values("last_read_message_id")[:1]))
+            .order_by("-last_activity_at", "-id")
         )
 
 
@@ -151,6 +155,14 @@ class Consultation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != Status.CLOSED
+
+    @property
+    def is_unread(self) -> bool:
+        """The customer wrote last, after what the member last read (needs `for_list`'s `read_upto`)."""
+        last = self.last_message
+        if last is None or last.sender != Message.Sender.CUSTOMER:
+            return False
+        return (getattr(self, "read_upto", None) or 0) < last.pk
 
 
 class DeliveryState(models.TextChoices):

@@ -228,3 +228,27 @@ def test_an_htmx_request_from_an_expired_session_is_sent_to_the_login_page(clien
 
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith(reverse("login") + "?next=")
+
+
+def test_a_row_is_unread_until_the_member_opens_it_and_again_when_the_customer_writes(alice_client, center, agent):
+    received = lifecycle.do_receive_customer_message(center, user_key="k", text="문의드려요")
+    lifecycle.do_assign_to_me(received.consultation, actor=agent)
+    waiting = {"scope": "mine", "tab": "waiting"}
+
+    assert 'class="unread"' in alice_client.get(LIST, waiting).content.decode()
+
+    alice_client.get(reverse("console-consultation", args=[received.consultation.public_id]))
+    assert 'class="unread"' not in alice_client.get(LIST, waiting).content.decode()
+
+    lifecycle.do_receive_customer_message(center, user_key="k", text="답변 기다려요")
+    assert 'class="unread"' in alice_client.get(LIST, waiting).content.decode()
+
+
+def test_a_row_read_by_one_member_stays_unread_for_another(client, center, agent, agent2):
+    received = lifecycle.do_receive_customer_message(center, user_key="k", text="문의드려요")
+    client.force_login(agent.user)
+    client.get(reverse("console-consultation", args=[received.consultation.public_id]))
+
+    client.force_login(agent2.user)
+
+    assert 'class="unread"' in client.get(LIST, {"scope": "all", "tab": "unassigned"}).content.decode()
