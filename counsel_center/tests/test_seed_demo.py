@@ -216,6 +216,7 @@ def test_it_changes_nothing_when_run_again(center):
 
 def test_it_prints_the_logins(seed_output):
     assert "/admin/" in seed_output
+    assert "/consultations/" in seed_output
     assert "master, manager, agent1, agent2, agent3" in seed_output
     assert "counsel-demo" in seed_output
     assert "비밀번호" in seed_output

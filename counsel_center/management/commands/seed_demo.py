@@ -497,7 +497,9 @@ class Command(BaseCommand):
     def print_logins(self, existing_users: list[str]) -> None:
         usernames = ", ".join(staff.username for staff in demo.STAFF)
         self.stdout.write("")
-        self.stdout.write("관리자 화면 / Admin: /admin/")
+        self.stdout.write("상담 콘솔 / Console: /login/ → /consultations/")
+        self.stdout.write("관리자 화면 / Admin (master, manager): /admin/")
+        self.stdout.write("고객 시뮬레이터 / Customer simulator (DEBUG): /simulator/demo/")
         self.stdout.write(f"아이디 / Usernames: {usernames}")
         self.stdout.write(f"비밀번호 / Password: {demo.DEMO_PASSWORD}")
         if existing_users:

@@ -32,7 +32,7 @@ class Command(BaseCommand):
         }  # fmt: skip
         # Fixed argument lists built above, no shell: nothing untrusted reaches them.
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
-        self.stdout.write(self.style.SUCCESS(f"상담 관리자센터: http://{host}:{port}/admin/  (Ctrl-C to stop)"))
+        self.stdout.write(self.style.SUCCESS(f"상담 관리자센터: http://{host}:{port}/  (Ctrl-C to stop)"))
 
         stopping = False
 
