@@ -2,8 +2,6 @@
 
 import hashlib
 import io
-import os
-import shutil
 from datetime import timedelta
 
 import pytest
@@ -14,6 +12,7 @@ from consultations.models import Attachment, CloseReason, Consultation, Message,
 from counsel_center.tests.factories import CustomerFactory, UserFactory
 from customers.models import Block, Customer
 
+from . import browser
 from .helpers import T0, customer_writes, incoming_file
 
 pytestmark = pytest.mark.django_db
@@ -268,16 +267,6 @@ def test_it_answers_in_a_fixed_number_of_queries(client, enabled, agent, convers
 
 # --- the browser: real signed webhook calls ---------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
 
 def png_bytes() -> bytes:
     from PIL import Image
@@ -290,34 +279,15 @@ def png_bytes() -> bytes:
 @pytest.fixture
 def browser_page(live_server, client, settings, agent, monkeypatch):
     """A Chromium page logged in as Alice, on the simulator of center alpha."""
-    if os.environ.get("REQUIRE_BROWSER") == "1":  # CI installs Chromium: there a missing one is a failure
-        from playwright import sync_api
-
-        assert shutil.which(CHROMIUM), f"Debian's Chromium is not installed at {CHROMIUM}"
-    else:  # a newcomer's machine with only Python: `apt-get install chromium` enables these tests
-        sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev requirement")
-        if not shutil.which(CHROMIUM):
-            pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls of the
-    # test itself are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.SIMULATOR_ENABLED = True
     client.force_login(agent.user)
-    session = client.cookies[settings.SESSION_COOKIE_NAME].value
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(locale="ko-KR", viewport={"width": 1100, "height": 900})
-            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
-            page = context.new_page()
-            page.set_default_timeout(10_000)
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"{live_server.url}{PAGE}")
-            yield page
-            assert errors == [], f"script errors: {errors}"
-        finally:
-            browser.close()
+    session = (settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value)
+    with browser.chromium(monkeypatch) as chromium:
+        context = browser.session_context(chromium, live_server.url, session, viewport={"width": 1100, "height": 900})
+        tab = browser.open_tab(context)
+        tab.page.goto(f"{live_server.url}{PAGE}")
+        yield tab.page
+        assert tab.errors == [], f"script errors: {tab.errors}"
 
 
 def send(page, text: str) -> None:

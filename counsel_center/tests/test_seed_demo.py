@@ -17,7 +17,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from consultations import lifecycle
-from consultations.models import CloseReason, Consultation, Event, Message, Status
+from consultations.models import CloseReason, Consultation, Event, Message, QnA, Status, Template
 from counsel_center.models import MAX_WAITING_PER_MEMBER, Center, Member
 from customers.models import Block, Customer
 
@@ -30,7 +30,7 @@ STAFF = {
     "agent2": Member.Role.AGENT,
     "agent3": Member.Role.AGENT,
 }
-TABLES = (get_user_model(), Member, Center, Customer, Consultation, Message, Event, Block)
+TABLES = (get_user_model(), Member, Center, Customer, Consultation, Message, Event, Block, QnA, Template)
 
 
 @pytest.fixture(scope="module")
@@ -212,6 +212,11 @@ def test_it_changes_nothing_when_run_again(center):
 
     assert counts() == before
     assert "nothing changed" in out.getvalue()
+
+
+def test_it_gives_the_center_a_korean_qna_base_and_templates(center):
+    assert QnA.objects.filter(center=center, question__contains="환불").exists()
+    assert Template.objects.filter(center=center).count() >= 3
 
 
 def test_it_prints_the_logins(seed_output):

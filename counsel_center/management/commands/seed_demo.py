@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from consultations import clock, lifecycle
-from consultations.models import CloseReason, Consultation, Message, Status
+from consultations.models import CloseReason, Consultation, Message, QnA, Status, Template
 from counsel_center import demo_data as demo
 from counsel_center.models import Center, Member
 from customers.models import Customer
@@ -408,6 +408,7 @@ class Command(BaseCommand):
                 },
             )
             members, existing_users, accounts_created = self.ensure_members(center)
+            self.ensure_assist(center)
             has_data = Customer.objects.filter(center=center).exists() or center.consultations.exists()
             if not has_data:
                 if not center.is_operating:
@@ -428,6 +429,14 @@ class Command(BaseCommand):
                 f"{counts['messages']} messages."
             )
         self.print_logins(existing_users)
+
+    @staticmethod
+    def ensure_assist(center: Center) -> None:
+        """The demo Q&A base and templates, once: a center that has any keeps what it has."""
+        if not QnA.objects.filter(center=center).exists():
+            QnA.objects.bulk_create(QnA(center=center, question=q, answer=a, keywords=k) for q, a, k in demo.QNAS)
+        if not Template.objects.filter(center=center).exists():
+            Template.objects.bulk_create(Template(center=center, title=t, body=b) for t, b in demo.TEMPLATES)
 
     def ensure_members(self, center: Center) -> tuple[dict[str, Member], list[str], bool]:
         """The demo staff, and which users already existed; only new users get the demo password."""
