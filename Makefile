@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format migrations-check messages bench clean
+.PHONY: run test lint format migrations-check messages bench bench-console clean
 
 # Created on demand with the first Python >= 3.12 found (scripts/find-python).
 $(PY):
@@ -49,6 +49,13 @@ messages: $(VENV)/.dev
 bench: $(VENV)/.runtime
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/counsel_bench} \
 		$(PY) bench/webhook_bench.py $(BENCH_ARGS)
+
+## bench-console: the console's list and chat pane on 100,000 consultations against a bare 50-row view (bench/README.md)
+bench-console: $(VENV)/.runtime
+	DATABASE_URL=$${BENCH_CONSOLE_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/counsel_console_bench} \
+		$(PY) bench/console_data.py $(BENCH_DATA_ARGS)
+	DATABASE_URL=$${BENCH_CONSOLE_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/counsel_console_bench} \
+		$(PY) bench/console_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/test-db.sqlite3 .pytest_cache .ruff_cache

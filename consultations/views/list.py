@@ -39,7 +39,9 @@ def list_context(request: HttpRequest) -> dict:
     base = Consultation.objects.for_list(request.member, state["scope"])
     narrowed = ConsultationListFilter({"flag": state["flag"], "q": state["q"]}, queryset=base).qs
     tab_counts = counts(narrowed, state["scope"])
-    page = Paginator(narrowed.filter(status=state["tab"]), PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(narrowed.filter(status=state["tab"]), PAGE_SIZE)
+    paginator.count = tab_counts[state["tab"]]  # already counted with the other tabs: no second COUNT
+    page = paginator.get_page(request.GET.get("page"))
     tabs = [(status, Status(status).label, tab_counts[status]) for status in TABS[state["scope"]]]
     return {"state": state, "tabs": tabs, "scopes": SCOPES, "flags": FLAGS, "page": page}
 

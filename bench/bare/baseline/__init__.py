@@ -1,1 +1,1 @@
-"""A bare Django project with one model and one view: the baseline of bench/webhook_bench.py."""
+"""A bare Django project: the baselines of bench/webhook_bench.py (one insert) and bench/console_bench.py (50 rows)."""

@@ -1,8 +1,10 @@
-"""The least Django that answers a JSON POST by inserting one row: no middleware, one app, no templates.
+"""The least Django that answers a JSON POST with one insert, or a GET by rendering 50 rows: no middleware, one app.
 
 Served like the product (gunicorn + uvicorn workers, DEBUG off, persistent
 connections) on its own PostgreSQL database, so the product's throughput can
-be read as a share of what Django itself does on this machine.
+be read as a share of what Django itself does on this machine. `/hit` is the
+baseline of bench/webhook_bench.py, `/rows` (one indexed 50-row query through
+a template) that of bench/console_bench.py.
 """
 
 import os
@@ -15,6 +17,7 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 INSTALLED_APPS = ["baseline"]
 MIDDLEWARE: list[str] = []
 ROOT_URLCONF = "baseline.urls"
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ["DATABASE_URL"],

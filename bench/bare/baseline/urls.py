@@ -1,5 +1,5 @@
 from django.urls import path
 
-from .views import hit
+from .views import hit, rows
 
-urlpatterns = [path("hit", hit)]
+urlpatterns = [path("hit", hit), path("rows", rows)]
