@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from counsel_center.models import Member
 from customers.models import Customer
 
-from .models import Consultation, Message
+from .models import Consultation, Favorite, Message, Template
 
 
 def access_consultation(member: Member, public_id: str) -> Consultation:
@@ -36,3 +36,13 @@ def access_message(member: Member, consultation: Consultation, message_id: int) 
 def access_member(member: Member, member_id: int) -> Member:
     """Another member of the same center (an assignee to pick)."""
     return get_object_or_404(Member.objects.active().select_related("user"), center_id=member.center_id, pk=member_id)
+
+
+def access_template(member: Member, template_id: int) -> Template:
+    """An active template of the member's center; another center's, or a retired one, is a 404 (R1)."""
+    return get_object_or_404(Template, center_id=member.center_id, is_active=True, pk=template_id)
+
+
+def access_favorite(member: Member, favorite_id: int) -> Favorite:
+    """One of the member's own favorites; anyone else's, even in the same center, is a 404."""
+    return get_object_or_404(Favorite, member=member, pk=favorite_id)

@@ -104,10 +104,21 @@ def check_open(consultation: Consultation) -> None:
         raise Refused("closed", _("This consultation is already closed."))
 
 
-def check_assignee_or_admin(consultation: Consultation, member: Member) -> None:
+def is_assignee_or_admin(consultation: Consultation, member: Member) -> bool:
     """Agents act only on their own consultations; masters and managers on any (R6, R9.3)."""
-    if not member.is_admin and consultation.assignee_id != member.pk:
+    return member.is_admin or consultation.assignee_id == member.pk
+
+
+def check_assignee_or_admin(consultation: Consultation, member: Member) -> None:
+    if not is_assignee_or_admin(consultation, member):
         raise Refused("not_assignee", _("Only the assignee, a master or a manager can do this."))
+
+
+def assignee_limit(consultation: Consultation) -> tuple[int, str]:
+    """The limit a new assignee needs room under, and the state it counts: R7 in progress, else R5."""
+    if consultation.status == Status.IN_PROGRESS:
+        return consultation.center.concurrent_limit, Status.IN_PROGRESS
+    return MAX_WAITING_PER_MEMBER, Status.WAITING
 
 
 def check_waiting_room(member: Member) -> None:

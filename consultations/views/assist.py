@@ -19,7 +19,7 @@ from django import forms
 from django.db.models import Q
 from django.db.models.functions import Left
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
@@ -27,6 +27,7 @@ from django_htmx.http import trigger_client_event
 from counsel_center.membership import member_required
 from counsel_center.models import Member
 
+from ..access import access_favorite, access_template
 from ..models import Favorite, QnA, Template
 
 TEMPLATE_NAME = "consultations/assist.html"
@@ -46,17 +47,7 @@ def first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-# --- access and writes ---------------------------------------------------------------------
-
-
-def access_template(member: Member, template_id: int) -> Template:
-    """An active template of the member's center; another center's, or a retired one, is a 404 (R1)."""
-    return get_object_or_404(Template, center_id=member.center_id, is_active=True, pk=template_id)
-
-
-def access_favorite(member: Member, favorite_id: int) -> Favorite:
-    """One of the member's own favorites; anyone else's, even in the same center, is a 404."""
-    return get_object_or_404(Favorite, member=member, pk=favorite_id)
+# --- writes ---------------------------------------------------------------------
 
 
 def do_pin_term(member: Member, term: str) -> Favorite:

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from counsel_center.membership import member_required
-from counsel_center.models import MAX_WAITING_PER_MEMBER, Member
+from counsel_center.models import Member
 from customers.models import Block
 
 from .. import lifecycle
@@ -185,10 +185,7 @@ def assignee_choices(consultation: Consultation) -> list[AssigneeChoice]:
         )
         .order_by("display_name", "pk")
     )
-    if consultation.status == Status.IN_PROGRESS:
-        limit, counted = consultation.center.concurrent_limit, "in_progress"  # R7
-    else:
-        limit, counted = MAX_WAITING_PER_MEMBER, "waiting"  # R5
+    limit, counted = lifecycle.assignee_limit(consultation)  # R5 or R7: shown in advance, enforced by lifecycle
     return [
         AssigneeChoice(m, waiting=m.waiting, in_progress=m.in_progress, full=getattr(m, counted) >= limit)
         for m in members
@@ -222,7 +219,7 @@ def chat_context(request: HttpRequest, consultation: Consultation, *, error: str
     member = request.member
     mark_read(member, consultation)
     is_open = consultation.status != Status.CLOSED
-    mine_or_admin = member.is_admin or consultation.assignee_id == member.pk
+    mine_or_admin = lifecycle.is_assignee_or_admin(consultation, member)
     can_change_assignee = is_open and mine_or_admin  # R6; lifecycle checks it again
     pane = ChatPane(
         page=message_page(consultation),
