@@ -197,6 +197,16 @@ class Result:
     seconds: float
     tallies: list[Tally]
     peak_connections: int = 0
+    worker_cpu: dict[int, float] = field(default_factory=dict)  # CPU seconds per worker in the measured window
+
+    @property
+    def cpu_ms_per_event(self) -> float:
+        return sum(self.worker_cpu.values()) / self.measured_ok * 1000 if self.measured_ok else float("nan")
+
+    @property
+    def worker_shares(self) -> list[float]:
+        total = sum(self.worker_cpu.values())
+        return sorted((cpu / total for cpu in self.worker_cpu.values()), reverse=True) if total else []
 
     @property
     def latencies(self) -> list[float]:
@@ -256,7 +266,16 @@ def signed_headers(body: bytes) -> dict[str, str]:
 
 
 def client_thread(
-    tally: Tally, *, port: int, path: str, run_id: str, thread: int, customers: int, measure_from: float, until: float
+    tally: Tally,
+    *,
+    port: int,
+    path: str,
+    run_id: str,
+    thread: int,
+    customers: int,
+    measure_from: float,
+    until: float,
+    per_connection: int,
 ) -> None:
     connection = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
@@ -264,6 +283,12 @@ def client_thread(
             started = time.monotonic()
             if started >= until:
                 break
+            if n and n % per_connection == 0:
+                # A fresh connection now and then, as a channel's client pool does: with keep-alive
+                # for ever, whichever worker accepted the first burst of connects serves the whole
+                # run while the other idles, and the figures measure that luck instead of the server.
+                connection.close()
+                connection = http.client.HTTPConnection(HOST, port, timeout=30)
             event_id, body = event_body(run_id, thread, n, customers)
             try:
                 connection.request("POST", path, body=body, headers=signed_headers(body))
@@ -283,9 +308,42 @@ def client_thread(
         connection.close()
 
 
-def load(name: str, *, port: int, path: str, run_id: str, args: argparse.Namespace) -> Result:
+def worker_cpu_seconds(master_pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each worker process of a gunicorn master."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    for pid in map(int, children):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a worker that just exited
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return seconds
+
+
+def sample_cpu_at(moment: float, master_pid: int, into: dict) -> threading.Thread:
+    """Sample the workers' CPU time at `moment` (time.monotonic()) in a background thread."""
+
+    def sample() -> None:
+        time.sleep(max(0.0, moment - time.monotonic()))
+        into.update(worker_cpu_seconds(master_pid))
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    return thread
+
+
+def load(
+    name: str, *, port: int, path: str, run_id: str, args: argparse.Namespace, master_pid: int | None = None
+) -> Result:
     measure_from = time.monotonic() + args.warmup
     until = measure_from + args.seconds
+    cpu_before: dict[int, float] = {}
+    cpu_after: dict[int, float] = {}
+    samplers = []
+    if master_pid is not None:
+        samplers = [sample_cpu_at(measure_from, master_pid, cpu_before), sample_cpu_at(until, master_pid, cpu_after)]
     tallies = [Tally() for _ in range(args.concurrency)]
     threads = [
         threading.Thread(
@@ -299,6 +357,7 @@ def load(name: str, *, port: int, path: str, run_id: str, args: argparse.Namespa
                 "customers": args.customers,
                 "measure_from": measure_from,
                 "until": until,
+                "per_connection": args.per_connection,
             },
             daemon=True,
         )
@@ -308,7 +367,10 @@ def load(name: str, *, port: int, path: str, run_id: str, args: argparse.Namespa
         thread.start()
     for thread in threads:
         thread.join(timeout=args.warmup + args.seconds + 60)
-    return Result(name=name, seconds=args.seconds, tallies=tallies)
+    for sampler in samplers:
+        sampler.join(timeout=5)
+    worker_cpu = {pid: cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after}
+    return Result(name=name, seconds=args.seconds, tallies=tallies, worker_cpu=worker_cpu)
 
 
 class ConnectionWatch:
@@ -365,7 +427,7 @@ def bench_target(
     try:
         wait_until_up(server, path)
         with ConnectionWatch(env["DATABASE_URL"]) as watch:
-            result = load(name, port=port, path=path, run_id=run_id, args=args)
+            result = load(name, port=port, path=path, run_id=run_id, args=args, master_pid=server.process.pid)
         result.peak_connections = watch.peak
         if watch.limit and watch.peak >= 0.8 * watch.limit:
             print(
@@ -472,6 +534,8 @@ def describe(result: Result) -> str:
         + (f"   other statuses {result.other_statuses}" if result.other_statuses else "")
         + (f"   client errors {result.errors}" if result.errors else "")
         + f"   peak DB connections {result.peak_connections}"
+        + f"\n{'':<8} server CPU {result.cpu_ms_per_event:.2f} ms per event"
+        + f" (workers' shares {', '.join(f'{share:.0%}' for share in result.worker_shares)})"
     )
 
 
@@ -488,6 +552,9 @@ def main() -> int:
         "--server", choices=sorted(SERVER_KINDS), default="asgi", help="default: asgi, as in production"
     )
     parser.add_argument("--conn-max-age", type=int, default=60, help="CONN_MAX_AGE of both servers (default 60)")
+    parser.add_argument(
+        "--per-connection", type=int, default=25, help="requests per keep-alive connection before a new one (25)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     if not 0 < args.seconds <= 600 or not 0 <= args.warmup <= 60 or not 1 <= args.concurrency <= 64:
@@ -568,6 +635,8 @@ def main() -> int:
             "other_statuses": webhook.other_statuses,
             "client_errors": webhook.errors,
             "peak_db_connections": webhook.peak_connections,
+            "server_cpu_ms_per_event": round(webhook.cpu_ms_per_event, 2),
+            "worker_cpu_shares": [round(share, 3) for share in webhook.worker_shares],
         },
         "bare": {
             "events_per_second": round(bare.per_second, 1),
@@ -577,6 +646,8 @@ def main() -> int:
             "other_statuses": bare.other_statuses,
             "client_errors": bare.errors,
             "peak_db_connections": bare.peak_connections,
+            "server_cpu_ms_per_event": round(bare.cpu_ms_per_event, 2),
+            "worker_cpu_shares": [round(share, 3) for share in bare.worker_shares],
         },
         "ratio": round(ratio, 3),
         "check": {"webhook": webhook_check, "bare": bare_check},

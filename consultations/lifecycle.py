@@ -19,6 +19,7 @@ Names follow STYLE.md: `check_*` raises a refusal, `do_*` writes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -325,7 +326,9 @@ def _lock_or_create_customer(
             customer.is_blocked_now = False
         except IntegrityError:
             customer = queryset.get()
+            customer.center = center
         return customer
+    customer.center = center  # the row in hand: no query when a later step reads it
     changed = []
     if profile_nickname is not None and profile_nickname[:100] != customer.profile_nickname:
         customer.profile_nickname = profile_nickname[:100]
@@ -339,13 +342,20 @@ def _lock_or_create_customer(
 
 
 def _open_consultation_of(customer: Customer) -> Consultation | None:
-    return (
-        Consultation.objects.select_for_update(of=("self",))
-        .select_related("center", "customer")
-        .filter(customer=customer)
-        .exclude(status=Status.CLOSED)
-        .first()
+    consultation = (
+        Consultation.objects.select_for_update().filter(customer=customer).exclude(status=Status.CLOSED).first()
     )
+    if consultation is not None:
+        # The rows in hand, instead of joining them again (the webhook's hottest query).
+        consultation.customer = customer
+        consultation.center = customer.center
+    return consultation
+
+
+def _then(then: Callable[[Received], object] | None, received: Received) -> Received:
+    if then is not None:
+        then(received)
+    return received
 
 
 # --- customer side (webhook) ----------------------------------------------------
@@ -362,12 +372,15 @@ def do_receive_customer_message(
     channel_event_id: str = "",
     channel_sent_at: datetime | None = None,
     attachment: IncomingFile | None = None,
+    then: Callable[[Received], object] | None = None,
 ) -> Received:
     """A customer's message: join the open consultation or open one (R3); `!종료` closes it (R9.1).
 
     A blocked customer is refused (R16): everything rolls back, and the caller
     records the attempt with `do_record_blocked_attempt`. `!종료` with nothing
-    open opens nothing.
+    open opens nothing. `then(received)` runs last inside the transaction (the
+    webhook records the channel's event id there), so the effect and the record
+    commit or roll back together without a savepoint.
     """
     check_message_content(text, kind=kind, attachment=attachment)
     with transaction.atomic():
@@ -380,7 +393,7 @@ def do_receive_customer_message(
         consultation = _open_consultation_of(customer)
         is_end = kind == Message.Kind.TEXT and text.strip() == END_COMMAND
         if consultation is None and is_end:
-            return Received(customer=customer, consultation=None, message=None)
+            return _then(then, Received(customer=customer, consultation=None, message=None))
         opened = consultation is None
         if opened:
             consultation = Consultation.objects.create(
@@ -405,7 +418,8 @@ def do_receive_customer_message(
         )
         if is_end:
             _close(consultation, reason=CloseReason.CUSTOMER_END, actor=None, at=at)
-        return Received(customer=customer, consultation=consultation, message=message, opened=opened, closed=is_end)
+        received = Received(customer=customer, consultation=consultation, message=message, opened=opened, closed=is_end)
+        return _then(then, received)
 
 
 def do_switch_to_chatbot(
@@ -414,8 +428,9 @@ def do_switch_to_chatbot(
     user_key: str,
     profile_nickname: str | None = None,
     is_friend: bool | None = None,
+    then: Callable[[Received], object] | None = None,
 ) -> Received:
-    """The customer switched to the chatbot: their open consultation closes (R9.2)."""
+    """The customer switched to the chatbot: their open consultation closes (R9.2). `then`: as above."""
     with transaction.atomic():
         at = clock.now()
         customer = _lock_or_create_customer(
@@ -423,9 +438,9 @@ def do_switch_to_chatbot(
         )
         consultation = _open_consultation_of(customer)
         if consultation is None:
-            return Received(customer=customer, consultation=None, message=None)
+            return _then(then, Received(customer=customer, consultation=None, message=None))
         _close(consultation, reason=CloseReason.CHATBOT_SWITCH, actor=None, at=at)
-        return Received(customer=customer, consultation=consultation, message=None, closed=True)
+        return _then(then, Received(customer=customer, consultation=consultation, message=None, closed=True))
 
 
 def do_record_blocked_attempt(center: Center, *, user_key: str) -> Customer | None:
@@ -445,9 +460,14 @@ def do_record_blocked_attempt(center: Center, *, user_key: str) -> Customer | No
 
 
 def do_update_friend_status(
-    center: Center, *, user_key: str, is_friend: bool, profile_nickname: str | None = None
+    center: Center,
+    *,
+    user_key: str,
+    is_friend: bool,
+    profile_nickname: str | None = None,
+    then: Callable[[Received], object] | None = None,
 ) -> Customer:
-    """The channel says the customer added or removed the channel as a friend."""
+    """The channel says the customer added or removed the channel as a friend. `then`: as above."""
     with transaction.atomic():
         at = clock.now()
         customer = Customer.objects.select_for_update().filter(center=center, user_key=user_key).first()
@@ -457,6 +477,7 @@ def do_update_friend_status(
         )
         if was_friend != is_friend:
             _record(Event.Kind.CUSTOMER_UPDATED, center=center, customer=customer, at=at, fields=["is_friend"])
+        _then(then, Received(customer=customer, consultation=None, message=None))
         return customer
 
 

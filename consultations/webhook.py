@@ -15,7 +15,7 @@ import logging
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
@@ -113,9 +113,9 @@ def _answer(received: lifecycle.Received, *, duplicate: bool = False) -> dict:
     }
 
 
-def _apply(center: Center, event: InboundEvent, stored: lifecycle.IncomingFile | None) -> lifecycle.Received:
+def _apply(center: Center, event: InboundEvent, stored: lifecycle.IncomingFile | None, then) -> None:
     if event.type == "message":
-        return lifecycle.do_receive_customer_message(
+        lifecycle.do_receive_customer_message(
             center,
             user_key=event.user_key,
             text=event.text,
@@ -125,15 +125,24 @@ def _apply(center: Center, event: InboundEvent, stored: lifecycle.IncomingFile |
             channel_event_id=event.event_id,
             channel_sent_at=event.sent_at,
             attachment=stored,
+            then=then,
         )
-    if event.type == "chatbot_switch":
-        return lifecycle.do_switch_to_chatbot(
-            center, user_key=event.user_key, profile_nickname=event.profile_nickname, is_friend=event.is_friend
+    elif event.type == "chatbot_switch":
+        lifecycle.do_switch_to_chatbot(
+            center,
+            user_key=event.user_key,
+            profile_nickname=event.profile_nickname,
+            is_friend=event.is_friend,
+            then=then,
         )
-    customer = lifecycle.do_update_friend_status(
-        center, user_key=event.user_key, is_friend=event.is_friend, profile_nickname=event.profile_nickname
-    )
-    return lifecycle.Received(customer=customer, consultation=None, message=None)
+    else:
+        lifecycle.do_update_friend_status(
+            center,
+            user_key=event.user_key,
+            is_friend=event.is_friend,
+            profile_nickname=event.profile_nickname,
+            then=then,
+        )
 
 
 class _Duplicate(Exception):
@@ -141,24 +150,29 @@ class _Duplicate(Exception):
 
 
 def _record_and_apply(center: Center, event: InboundEvent, stored: lifecycle.IncomingFile | None) -> dict:
-    """Apply the event and record its id with the answer, in one transaction.
+    """Apply the event and record its id with the answer, in the lifecycle's one transaction.
 
     The event id's unique key decides between two copies arriving together:
     on PostgreSQL the second insert waits for the first transaction and then
     fails, rolling back everything the second copy did; SQLite's IMMEDIATE
     transactions run them one after the other.
     """
+    answers = []
+
+    def record(received: lifecycle.Received) -> None:
+        answer = _answer(received)
+        ChannelEvent.objects.create(
+            center=center, event_id=event.event_id, type=event.type, received_at=clock.now(), response=answer
+        )
+        answers.append(answer)
+
     try:
-        with transaction.atomic():
-            answer = _answer(_apply(center, event, stored))
-            ChannelEvent.objects.create(
-                center=center, event_id=event.event_id, type=event.type, received_at=clock.now(), response=answer
-            )
-            return answer
+        _apply(center, event, stored, then=record)
     except IntegrityError:
         if ChannelEvent.objects.filter(center=center, event_id=event.event_id).exists():
             raise _Duplicate from None
         raise
+    return answers[0]
 
 
 def _first_answer(center: Center, event_id: str) -> JsonResponse | None:

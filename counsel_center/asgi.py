@@ -3,10 +3,14 @@
 import json
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "counsel_center.settings")
-django_application = get_asgi_application()
+django.setup(set_prefix=False)
+
+from .asgi_handler import OneHopASGIHandler  # noqa: E402 (needs the app registry)
+
+django_application = OneHopASGIHandler()
 
 # Django's ASGI handler turns an over-long header (it refuses to parse one past
 # 10,000 characters) into a 500; refuse such requests here, as a proxy would.
