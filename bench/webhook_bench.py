@@ -335,10 +335,19 @@ def sample_cpu_at(moment: float, master_pid: int, into: dict) -> threading.Threa
 
 
 def load(
-    name: str, *, port: int, path: str, run_id: str, args: argparse.Namespace, master_pid: int | None = None
+    name: str,
+    *,
+    port: int,
+    path: str,
+    run_id: str,
+    args: argparse.Namespace,
+    warmup: float,
+    seconds: float,
+    round_number: int = 0,
+    master_pid: int | None = None,
 ) -> Result:
-    measure_from = time.monotonic() + args.warmup
-    until = measure_from + args.seconds
+    measure_from = time.monotonic() + warmup
+    until = measure_from + seconds
     cpu_before: dict[int, float] = {}
     cpu_after: dict[int, float] = {}
     samplers = []
@@ -352,7 +361,7 @@ def load(
             kwargs={
                 "port": port,
                 "path": path,
-                "run_id": f"{run_id}-{name}",
+                "run_id": f"{run_id}-{name}-{round_number}",
                 "thread": i,
                 "customers": args.customers,
                 "measure_from": measure_from,
@@ -366,11 +375,11 @@ def load(
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=args.warmup + args.seconds + 60)
+        thread.join(timeout=warmup + seconds + 60)
     for sampler in samplers:
         sampler.join(timeout=5)
     worker_cpu = {pid: cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after}
-    return Result(name=name, seconds=args.seconds, tallies=tallies, worker_cpu=worker_cpu)
+    return Result(name=name, seconds=seconds, tallies=tallies, worker_cpu=worker_cpu)
 
 
 class ConnectionWatch:
@@ -408,41 +417,85 @@ class ConnectionWatch:
         self._thread.join(timeout=5)
 
 
-def bench_target(
-    name: str,
-    module: str,
-    *,
-    path: str,
-    port: int,
-    env: dict[str, str],
-    cwd: Path,
-    work: Path,
-    run_id: str,
-    args: argparse.Namespace,
-) -> Result:
-    """Start one server, load it, stop it (always), and show the end of its log."""
-    server = start_server(
-        name, module, kind=args.server, port=port, workers=args.workers, env=env, cwd=cwd, log_dir=work
+@dataclass
+class Target:
+    name: str
+    module: str
+    path: str
+    port: int
+    env: dict[str, str]
+    cwd: Path
+
+
+def merge(results: list[Result]) -> Result:
+    """One result from a target's rounds: their requests, seconds and CPU added up."""
+    worker_cpu: Counter = Counter()
+    for result in results:
+        worker_cpu.update(result.worker_cpu)
+    return Result(
+        name=results[0].name,
+        seconds=sum(result.seconds for result in results),
+        tallies=[tally for result in results for tally in result.tallies],
+        peak_connections=max(result.peak_connections for result in results),
+        worker_cpu=dict(worker_cpu),
     )
+
+
+def bench_targets(targets: list[Target], *, work: Path, run_id: str, args: argparse.Namespace) -> list[Result]:
+    """Start every server, load them in turn for `args.rounds` rounds, stop them (always).
+
+    Alternating short loads instead of one long load each spreads any change in
+    the machine's background load over both targets alike.
+    """
+    servers = []
+    rounds: dict[str, list[Result]] = {target.name: [] for target in targets}
     try:
-        wait_until_up(server, path)
-        with ConnectionWatch(env["DATABASE_URL"]) as watch:
-            result = load(name, port=port, path=path, run_id=run_id, args=args, master_pid=server.process.pid)
-        result.peak_connections = watch.peak
-        if watch.limit and watch.peak >= 0.8 * watch.limit:
-            print(
-                f"WARNING: {name} held up to {watch.peak} of the database's {watch.limit} connections. Under ASGI "
-                "every request runs in a thread of its own, so CONN_MAX_AGE > 0 leaves one idle connection per "
-                "request until garbage collection: use CONN_MAX_AGE=0 with a pool, or WSGI threads."
+        for target in targets:
+            servers.append(
+                start_server(
+                    target.name,
+                    target.module,
+                    kind=args.server,
+                    port=target.port,
+                    env=target.env,
+                    cwd=target.cwd,
+                    log_dir=work,
+                    workers=args.workers,
+                )
             )
+        for target, server in zip(targets, servers, strict=True):
+            wait_until_up(server, target.path)
+        for number in range(args.rounds):
+            for target, server in zip(targets, servers, strict=True):
+                with ConnectionWatch(target.env["DATABASE_URL"]) as watch:
+                    result = load(
+                        target.name,
+                        port=target.port,
+                        path=target.path,
+                        run_id=run_id,
+                        round_number=number,
+                        args=args,
+                        warmup=args.warmup if number == 0 else 1.0,
+                        seconds=args.seconds / args.rounds,
+                        master_pid=server.process.pid,
+                    )
+                result.peak_connections = watch.peak
+                rounds[target.name].append(result)
+                if watch.limit and watch.peak >= 0.8 * watch.limit:
+                    print(
+                        f"WARNING: {target.name} held up to {watch.peak} of the database's {watch.limit} connections."
+                    )
     finally:
-        stop_server(server)
-        log = server.log_path.read_text(errors="replace").strip() if server.log_path.exists() else ""
-        if log:
-            lines = log.splitlines()
-            print(f"--- {name} server log: {len(lines)} lines, the last ones ---\n" + "\n".join(lines[-8:]))
-    print(describe(result))
-    return result
+        for server in servers:
+            stop_server(server)
+            log = server.log_path.read_text(errors="replace").strip() if server.log_path.exists() else ""
+            if log:
+                lines = log.splitlines()
+                print(f"--- {server.name} server log: {len(lines)} lines, the last ones ---\n" + "\n".join(lines[-8:]))
+    results = [merge(rounds[target.name]) for target in targets]
+    for result in results:
+        print(describe(result))
+    return results
 
 
 # --- checks ------------------------------------------------------------------------------------------
@@ -543,6 +596,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20, help="measured seconds per target (default 20)")
     parser.add_argument("--warmup", type=float, default=3, help="unmeasured seconds first (default 3)")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="alternate the targets this many times, --seconds split evenly (4)"
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="client threads (default 8)")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes (default 2)")
     parser.add_argument("--customers", type=int, default=1000, help="distinct customers the events come from")
@@ -597,13 +653,18 @@ def main() -> int:
         print(
             f"gunicorn --workers {args.workers} ({args.server}), pool max {POOL_MAX_SIZE} per worker "
             f"(CONN_MAX_AGE={args.conn_max_age} when the pool is off); "
-            f"{args.concurrency} client threads; {args.warmup:g} s warm-up + {args.seconds:g} s measured per target"
+            f"{args.concurrency} client threads; {args.warmup:g} s warm-up, then {args.seconds:g} s measured "
+            f"per target in {args.rounds} alternating rounds"
         )
-        common = {"work": work, "run_id": run_id, "args": args}
-        webhook = bench_target(
-            "webhook", "counsel_center", path=f"/channel/{slug}/events", port=args.port, env=app_env, cwd=ROOT, **common
+        webhook, bare = bench_targets(
+            [
+                Target("webhook", "counsel_center", f"/channel/{slug}/events", args.port, app_env, ROOT),
+                Target("bare", "baseline", "/hit", args.bare_port, bare_env, BARE_DIR),
+            ],
+            work=work,
+            run_id=run_id,
+            args=args,
         )
-        bare = bench_target("bare", "baseline", path="/hit", port=args.bare_port, env=bare_env, cwd=BARE_DIR, **common)
 
         webhook_check = check_webhook(webhook, slug=slug, env=app_env, work=work)
         bare_check = check_bare(bare, prefix=f"{run_id}-bare-", env=bare_env, work=work)

@@ -31,7 +31,7 @@ from django.utils.translation import ngettext_lazy
 from counsel_center.models import MAX_WAITING_PER_MEMBER, Center, Member
 from customers.models import Block, Customer
 
-from . import clock
+from . import clock, inbound_rows
 from .models import Attachment, CloseReason, Consultation, DeliveryState, Event, Message, Status
 
 # The customer's command that ends a consultation (R9.1), compared after trimming.
@@ -309,10 +309,7 @@ def _lock_or_create_customer(
     if not user_key or len(user_key) > 200:
         raise Refused("bad_user_key", _("The customer key is missing or too long."))
     # The block state comes with the locked row: one query where the webhook is hottest.
-    queryset = (
-        Customer.objects.with_block_state().select_for_update(of=("self",)).filter(center=center, user_key=user_key)
-    )
-    customer = queryset.first()
+    customer = inbound_rows.locked_customer(center.pk, user_key)
     if customer is None:
         try:
             with transaction.atomic():  # a savepoint: a lost race leaves the outer transaction usable
@@ -324,8 +321,8 @@ def _lock_or_create_customer(
                     is_friend=bool(is_friend),
                 )
             customer.is_blocked_now = False
-        except IntegrityError:
-            customer = queryset.get()
+        except IntegrityError:  # created by a parallel first message a moment ago
+            customer = inbound_rows.locked_customer(center.pk, user_key)
             customer.center = center
         return customer
     customer.center = center  # the row in hand: no query when a later step reads it
@@ -342,9 +339,7 @@ def _lock_or_create_customer(
 
 
 def _open_consultation_of(customer: Customer) -> Consultation | None:
-    consultation = (
-        Consultation.objects.select_for_update().filter(customer=customer).exclude(status=Status.CLOSED).first()
-    )
+    consultation = inbound_rows.locked_open_consultation(customer.pk)
     if consultation is not None:
         # The rows in hand, instead of joining them again (the webhook's hottest query).
         consultation.customer = customer

@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from counsel_center.models import Center
 
-from . import clock, lifecycle, signing
+from . import clock, inbound_rows, lifecycle, signing
 from .channel import ChannelError, InboundEvent, bad, parse_event
 from .models import ChannelEvent, attachment_storage_name
 
@@ -197,7 +197,7 @@ def _store(center: Center, event: InboundEvent, upload) -> lifecycle.IncomingFil
 
 
 def _handle(request: HttpRequest, slug: str) -> JsonResponse:
-    center = Center.objects.filter(slug=slug).first()
+    center = inbound_rows.center_by_slug(slug)
     if center is None:
         raise ChannelError(404, "unknown_center", "No center has this address.")
     event_text, signed_bytes, upload = _read(request)

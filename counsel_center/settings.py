@@ -109,10 +109,13 @@ if DATABASE_URL:
     )
 else:
     _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "db.sqlite3")}
+# Threads per web process that run requests (counsel_center/asgi_handler.py).
+# Each holds at most one database connection between requests when
+# CONN_MAX_AGE > 0; with the pool, connections are lent per request instead.
+WEB_THREADS = env_int("WEB_THREADS", 16)
 if _db["ENGINE"] == "django.db.backends.postgresql" and env_int("DB_POOL_MAX_SIZE", 0) > 0:
-    # Under ASGI every request runs in a thread of its own, so persistent
-    # connections (CONN_MAX_AGE > 0) pile up, one per thread; a pool shares a
-    # few instead (docs/operations.md). Django requires CONN_MAX_AGE 0 with it.
+    # A few connections shared by the process's request threads (docs/operations.md).
+    # Django requires CONN_MAX_AGE 0 with it.
     _db["CONN_MAX_AGE"] = 0
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 2),

@@ -25,3 +25,89 @@ def test_it_refuses_an_over_long_header_with_431():
 
     assert sent[0]["status"] == 431
     assert json.loads(sent[1]["body"])["error"] == "header_too_large"
+
+
+# --- the handler: middleware and view in one pooled thread per request --------------------------------
+
+
+def asgi_request(method, path, *, body=b"", headers=()):
+    """One request through the product's ASGI application, in process: (status, headers, body)."""
+    sent = []
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive():
+        if messages:
+            return messages.pop()
+        await asyncio.sleep(60)  # the client stays connected until the response is sent
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    asyncio.run(application(scope, receive, send))
+    response_headers = [(key.decode().lower(), value.decode()) for key, value in sent[0]["headers"]]
+    return sent[0]["status"], response_headers, b"".join(message.get("body", b"") for message in sent[1:])
+
+
+def test_pages_get_their_middleware_under_asgi(transactional_db):
+    status, headers, body = asgi_request("GET", "/login/")
+
+    assert status == 200
+    assert "로그인" in body.decode() or "Log in" in body.decode()
+    assert any(key == "set-cookie" and value.startswith("csrftoken=") for key, value in headers)
+    assert ("x-frame-options", "DENY") in headers
+
+
+def test_a_signed_webhook_event_is_stored_under_asgi(transactional_db):
+    from consultations import signing
+    from consultations.models import Message
+    from counsel_center.tests.factories import CenterFactory
+
+    center = CenterFactory(slug="asgi", webhook_secret="asgi-secret")
+    statuses = []
+    for n in range(20):  # more requests than one thread: the pooled threads hand their connections back
+        body = json.dumps(
+            {
+                "event_id": f"asgi-{n}",
+                "type": "message",
+                "user_key": f"u{n % 3}",
+                "message": {"kind": "text", "text": f"문의 {n}"},
+            }
+        ).encode()
+        signed = signing.signed_headers(center.webhook_secret, body)
+        headers = [(b"content-type", b"application/json")] + [
+            (k.lower().encode(), v.encode()) for k, v in signed.items()
+        ]
+        status, _, answer = asgi_request("POST", "/channel/asgi/events", body=body, headers=headers)
+        statuses.append(status)
+
+    assert statuses == [200] * 20
+    assert json.loads(answer)["duplicate"] is False
+    assert Message.objects.filter(consultation__center=center).count() == 20
+
+
+def test_a_request_thread_hands_its_database_connection_back(transactional_db):
+    from django.db import connection
+
+    from counsel_center.asgi import django_application
+
+    status, _, _ = asgi_request("GET", "/login/")  # reads the database (the session, the site)
+    asgi_request("POST", "/channel/nope/events", body=b"{}", headers=[(b"content-type", b"application/json")])
+
+    assert status == 200
+    # CONN_MAX_AGE is 0 in tests: the pooled thread closed (or returned to the pool) what it opened.
+    still_open = django_application._executor.submit(lambda: connection.connection is not None).result()
+    assert still_open is False
