@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format migrations-check messages bench bench-console clean
+.PHONY: run test lint format migrations-check messages bench bench-console bench-live clean
 
 # Created on demand with the first Python >= 3.12 found (scripts/find-python).
 $(PY):
@@ -56,6 +56,12 @@ bench-console: $(VENV)/.runtime
 		$(PY) bench/console_data.py $(BENCH_DATA_ARGS)
 	DATABASE_URL=$${BENCH_CONSOLE_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/counsel_console_bench} \
 		$(PY) bench/console_bench.py $(BENCH_ARGS)
+
+## bench-live: live-update latency (webhook → SSE, 20 clients) with Redis and polling, and the cost of 200 idle streams (bench/README.md)
+bench-live: $(VENV)/.runtime
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/counsel_bench} \
+	REDIS_URL=$${BENCH_REDIS_URL-redis://127.0.0.1:6379/0} \
+		$(PY) bench/live_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/test-db.sqlite3 .pytest_cache .ruff_cache

@@ -18,7 +18,8 @@ The database must hold bench/console_data.py's data (100,000 consultations,
    CONN_MAX_AGE, keeps connections open across requests), on 127.0.0.1 only;
 4. signs in as bench-agent1 (a CSRF-checked POST of /login/) and, at
    concurrency 1 and then 8, loads each URL for `--seconds` with wrk (or a
-   Python thread loop when wrk is missing): the bare `/rows` view first and
+   Python thread loop when wrk is missing), its connections opened one at a
+   time so that both workers get some: the bare `/rows` view first and
    last, between them the list page for every scope × tab × flag, three
    searches, the chat pane of an average and of the 1,000-message
    consultation, and the full console page with each open;
@@ -252,7 +253,20 @@ def warm_up(port: int, target: Target, cookie: str) -> None:
 
 # --- load -----------------------------------------------------------------------------------------
 
+# One wrk thread per connection, each started STAGGER_SECONDS after the previous one. Opened all at once, the
+# connections queue on the listening socket together and the first worker to wake accepts them all (asyncio
+# accepts in a loop): most loads at concurrency 8 then ran on one of the two workers, at about a third of the
+# throughput of two (docs/perf.md). One at a time, each connection goes to whichever worker wakes first.
+STAGGER_SECONDS = 0.05
 WRK_SCRIPT = """
+local started = 0
+setup = function(thread)
+  thread:set("stagger", started * %(stagger)s)
+  started = started + 1
+end
+init = function(args)
+  if stagger > 0 then os.execute("sleep " .. stagger) end
+end
 done = function(summary, latency, requests)
   local errors = summary.errors
   io.write(string.format(
@@ -261,7 +275,7 @@ done = function(summary, latency, requests)
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
     latency.max, errors.status, errors.connect + errors.read + errors.write + errors.timeout))
 end
-"""
+""".replace("%(stagger)s", str(STAGGER_SECONDS))
 
 
 @dataclass
@@ -284,16 +298,46 @@ class Measure:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+def connection_spread(port: int) -> list[int]:
+    """How the load's connections to `port` are spread over the server's worker processes, most loaded first.
+
+    Each worker accepts connections from the shared socket as it gets to
+    them; connections opened all at once often all go to one worker (see
+    WRK_SCRIPT). Reported with each load at concurrency > 1 (docs/perf.md).
+    Empty when `ss` is missing.
+    """
+    try:
+        done = subprocess.run(
+            ["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    counts: dict[str, int] = {}
+    for pid in re.findall(r"pid=(\d+)", done.stdout):
+        counts[pid] = counts.get(pid, 0) + 1
+    return sorted(counts.values(), reverse=True)
+
+
 def load_wrk(port: int, target: Target, cookie: str, *, concurrency: int, seconds: float, script: Path) -> Measure:
-    command = ["wrk", "--threads", str(min(concurrency, 2)), "--connections", str(concurrency)]
+    command = ["wrk", "--threads", str(concurrency), "--connections", str(concurrency)]  # staggered: WRK_SCRIPT
     command += ["--duration", f"{seconds:g}s", "--timeout", f"{REQUEST_TIMEOUT}s", "--script", str(script)]
     for name, value in target.headers(cookie).items():
         command += ["--header", f"{name}: {value}"]
     command.append(f"http://{HOST}:{port}{target.path}")
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
-    line = next((line for line in done.stdout.splitlines() if line.startswith("WRK_JSON ")), None)
-    if done.returncode != 0 or line is None:
-        sys.exit(f"wrk failed for {target.label}:\n{done.stdout}\n{done.stderr}")
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        spread: list[int] = []
+        if concurrency > 1:
+            time.sleep(min(1.0 + concurrency * STAGGER_SECONDS, seconds / 2))  # once every connection is open
+            spread = connection_spread(port)
+        try:
+            stdout, stderr = process.communicate(timeout=seconds + 60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+    line = next((line for line in stdout.splitlines() if line.startswith("WRK_JSON ")), None)
+    if process.returncode != 0 or line is None:
+        sys.exit(f"wrk failed for {target.label}:\n{stdout}\n{stderr}")
     data = json.loads(line.removeprefix("WRK_JSON "))
     return Measure(
         label=target.label,
@@ -306,6 +350,7 @@ def load_wrk(port: int, target: Target, cookie: str, *, concurrency: int, second
         max_ms=data["max_us"] / 1000,
         non2xx=data["non2xx"],
         socket_errors=data["socket_errors"],
+        extra={"connections_per_worker": spread} if spread else {},
     )
 
 
@@ -317,6 +362,7 @@ def load_python(port: int, target: Target, cookie: str, *, concurrency: int, sec
     headers = target.headers(cookie)
 
     def client(i: int) -> None:
+        time.sleep(i * STAGGER_SECONDS)  # connections one at a time, as with wrk (WRK_SCRIPT)
         connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
         try:
             for _ in range(MAX_REQUESTS_PER_THREAD):
@@ -564,9 +610,11 @@ def main() -> int:
                         port, target, cookie if port == args.port else "", concurrency=concurrency,
                         seconds=args.seconds,
                     )  # fmt: skip
+                spread = m.extra.get("connections_per_worker")
                 print(
                     f"  c={concurrency} {m.label:<38} {m.per_second:7.1f} req/s  p50 {m.p50_ms:7.1f} ms"
                     f"  p95 {m.p95_ms:7.1f} ms"
+                    + (f"  connections per worker {'/'.join(map(str, spread))}" if spread else "")
                     + (f"  NON-200 {m.non2xx}" if m.non2xx else "")
                     + (f"  socket errors {m.socket_errors}" if m.socket_errors else ""),
                     flush=True,
@@ -593,7 +641,14 @@ def main() -> int:
                         non2xx=first.non2xx + last.non2xx,
                         socket_errors=first.socket_errors + last.socket_errors,
                         tool=tool,
-                        extra={"p95_runs_ms": [first.p95_ms, last.p95_ms], "p50_runs_ms": [first.p50_ms, last.p50_ms]},
+                        extra={
+                            "p95_runs_ms": [first.p95_ms, last.p95_ms],
+                            "p50_runs_ms": [first.p50_ms, last.p50_ms],
+                            "connections_per_worker_runs": [
+                                first.extra.get("connections_per_worker", []),
+                                last.extra.get("connections_per_worker", []),
+                            ],
+                        },
                     )
                     measures.append(merged)
             peak_connections = watch.peak

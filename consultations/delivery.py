@@ -35,6 +35,7 @@ from django.db import transaction
 from django.db.models import F
 
 from . import clock, signing
+from .live import doorbell
 from .models import Attachment, DeliveryState, Event, Message
 
 logger = logging.getLogger(__name__)
@@ -216,6 +217,7 @@ def finish(message: Message, *, attempts: int, state: str, error: str = "") -> b
             created_at=at,
             data=data,
         )
+        doorbell.ring_on_commit(consultation.center_id)
     return True
 
 

@@ -32,6 +32,7 @@ from counsel_center.models import MAX_WAITING_PER_MEMBER, Center, Member
 from customers.models import Block, Customer
 
 from . import clock, inbound_rows
+from .live import doorbell
 from .models import Attachment, CloseReason, Consultation, DeliveryState, Event, Message, Status
 
 # The customer's command that ends a consultation (R9.1), compared after trimming.
@@ -215,7 +216,7 @@ def _record(
     actor: Member | None = None,
     **data,
 ) -> Event:
-    return Event.objects.create(
+    event = Event.objects.create(
         center=center,
         consultation=consultation,
         customer=customer if customer is not None else getattr(consultation, "customer", None),
@@ -224,6 +225,8 @@ def _record(
         created_at=at,
         data=data,
     )
+    doorbell.ring_on_commit(center.pk)  # wakes the center's live streams once per transaction
+    return event
 
 
 def _append_message(

@@ -122,6 +122,28 @@ class Consultation(models.Model):
             models.Index(fields=["assignee", "status", "-last_activity_at"], name="cons_assignee_status_activity"),
             # The idle sweep scans only in-progress rows.
             models.Index(fields=["status", "is_on_hold"], name="cons_status_hold"),
+            # The status filters 중요 / 보류 (and 중요/보류, through either): small partial copies of the two
+            # list indexes, so a flag's tab counts and pages read only its rows (docs/perf.md).
+            models.Index(
+                fields=["center", "status", "-last_activity_at"],
+                condition=models.Q(is_important=True),
+                name="cons_center_important",
+            ),
+            models.Index(
+                fields=["center", "status", "-last_activity_at"],
+                condition=models.Q(is_on_hold=True),
+                name="cons_center_hold",
+            ),
+            models.Index(
+                fields=["assignee", "status", "-last_activity_at"],
+                condition=models.Q(is_important=True),
+                name="cons_assignee_important",
+            ),
+            models.Index(
+                fields=["assignee", "status", "-last_activity_at"],
+                condition=models.Q(is_on_hold=True),
+                name="cons_assignee_hold",
+            ),
         ]
         constraints = [
             # R3: a customer has at most one open consultation, whatever races.

@@ -2,13 +2,16 @@
 
 from django.urls import path
 
-from .views import assist, chat, details
+from .live import stream
+from .views import assist, chat, details, updates
 from .views import list as list_views
 
 urlpatterns = [
+    *updates.urlpatterns,
     path("consultations/", list_views.console, name="console"),
     path("consultations/<str:public_id>/", list_views.console, name="console-consultation"),
     *chat.urlpatterns,
     *details.urlpatterns,
     *assist.urlpatterns,
+    path("events/stream", stream.event_stream, name="event-stream"),
 ]

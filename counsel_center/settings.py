@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -157,6 +157,15 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # R9.4: idle consultations close "at most a minute late"; sweeping every 30 s
 # leaves room for a slow sweep without breaking that promise.
 IDLE_SWEEP_SECONDS = env_int("IDLE_SWEEP_SECONDS", 30)
+
+# --- Live updates (GET /events/stream) -------------------------------------
+# Streams wait for the Redis doorbell and re-read the Event table at least every
+# LIVE_DOORBELL_SAFETY_SECONDS (a lost ring costs latency, never an event);
+# without Redis, or while it is unreachable, they poll every LIVE_POLL_SECONDS.
+# A comment after LIVE_HEARTBEAT_SECONDS of silence keeps proxies from closing them.
+LIVE_POLL_SECONDS = env_float("LIVE_POLL_SECONDS", 1.0)
+LIVE_HEARTBEAT_SECONDS = env_float("LIVE_HEARTBEAT_SECONDS", 15.0)
+LIVE_DOORBELL_SAFETY_SECONDS = env_float("LIVE_DOORBELL_SAFETY_SECONDS", 5.0)
 
 # --- Outbound delivery ----------------------------------------------------
 # Agent messages are POSTed to the center's outbound URL by

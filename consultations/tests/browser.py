@@ -98,3 +98,13 @@ def session_context(browser: Any, base_url: str, session_cookie: tuple[str, str]
     name, value = session_cookie
     context.add_cookies([{"name": name, "value": value, "url": base_url}])
     return context
+
+
+def session_of(user) -> tuple[str, str]:
+    """A session of `user` in the test database, as (cookie name, value) for `session_context`."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value

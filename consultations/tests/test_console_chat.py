@@ -205,7 +205,7 @@ def test_every_transition_shows_as_a_system_line_in_time_order(alice, center, ag
 
     html = get_pane(alice, consultation)
 
-    lines = re.findall(r'<li class="msg-system">\s*<span>([^<]*)</span>', html)
+    lines = re.findall(r'<li class="msg-system"[^>]*>\s*<span>([^<]*)</span>', html)
     assert lines == [
         "The customer opened the consultation.",
         "Alice took the consultation.",

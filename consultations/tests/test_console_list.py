@@ -1,12 +1,16 @@
 """The console's lists (상담목록): scopes, tabs with counts, status filter, search, paging (SPEC §3)."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from consultations import lifecycle
+from consultations import filters, lifecycle
 from consultations.models import Status
+from consultations.templatetags.console import tab_count
+from consultations.views import list as list_views
 from counsel_center.membership import SESSION_KEY
 from counsel_center.tests.factories import CenterFactory, ConsultationFactory, CustomerFactory, MemberFactory
 
@@ -194,8 +198,9 @@ def test_the_list_costs_the_same_queries_for_5_or_200_consultations(
     for i in range(rows):
         make_consultation(status=Status.WAITING if i % 2 else Status.UNASSIGNED, assignee=agent if i % 2 else None)
 
-    # session, user, memberships (+ center), tab counts (which also size the pager), page rows
-    with django_assert_max_num_queries(5):
+    # session, user, memberships (+ center), the live stream's cursor, the search term's probe (without a
+    # search: the open tabs' counts), the tab counts (which also size the pager), page rows
+    with django_assert_max_num_queries(7):
         response = alice_client.get(LIST, {"scope": "all", "tab": "unassigned", "q": "고객"})
 
     assert response.status_code == 200
@@ -252,3 +257,138 @@ def test_a_row_read_by_one_member_stays_unread_for_another(client, center, agent
     client.force_login(agent2.user)
 
     assert 'class="unread"' in client.get(LIST, {"scope": "all", "tab": "unassigned"}).content.decode()
+
+
+# --- counting and paging a long tab (docs/perf.md) ----------------------------------------------------
+
+
+def test_the_closed_tab_is_counted_up_to_a_cap_and_the_open_tabs_exactly(
+    alice_client, agent, make_consultation, monkeypatch
+):
+    monkeypatch.setattr(filters, "COUNT_CAP", 3)
+    for _ in range(4):
+        make_consultation(status=Status.CLOSED, assignee=agent, closed_at=timezone.now())
+        make_consultation(status=Status.WAITING, assignee=agent)
+
+    html = alice_client.get(LIST, {"scope": "mine"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert 'data-count="closed" title="More than 2">2+<' in html
+    assert 'data-count="waiting">4<' in html
+
+
+def test_the_cap_reads_in_korean(alice_client, agent, make_consultation, monkeypatch):
+    monkeypatch.setattr(filters, "COUNT_CAP", 3)
+    for _ in range(3):
+        make_consultation(status=Status.CLOSED, assignee=agent, closed_at=timezone.now())
+
+    html = alice_client.get(LIST, {"scope": "mine"}).content.decode()
+
+    assert 'data-count="closed" title="2건 초과">2+<' in html
+    assert tab_count(filters.TabCount(1000, capped=True)) == "999+"
+    assert tab_count(filters.TabCount(12)) == "12"
+
+
+def test_a_capped_tab_pages_without_a_total(alice_client, agent, make_consultation, monkeypatch):
+    monkeypatch.setattr(filters, "COUNT_CAP", 3)
+    monkeypatch.setattr(list_views, "PAGE_SIZE", 2)
+    made = [
+        make_consultation(status=Status.CLOSED, assignee=agent, closed_at=timezone.now(),
+                          last_activity_at=timezone.now() - timedelta(minutes=i))
+        for i in range(5)
+    ]  # fmt: skip
+    closed = {"scope": "mine", "tab": "closed"}
+
+    pages = [alice_client.get(LIST, {**closed, "page": n}).content.decode() for n in (1, 2, 3, 4)]
+
+    assert [rows_of_html(page) for page in pages[:3]] == [
+        [made[0].public_id, made[1].public_id],
+        [made[2].public_id, made[3].public_id],
+        [made[4].public_id],
+    ]
+    assert "<span>1</span>" in pages[0] and "page=2" in pages[0] and "page=0" not in pages[0]
+    assert "<span>2</span>" in pages[1] and "page=1" in pages[1] and "page=3" in pages[1]
+    assert "<span>3</span>" in pages[2] and "page=2" in pages[2] and "page=4" not in pages[2]
+    # Past the end of a tab that was not counted to the end: empty, with the way back.
+    assert rows_of_html(pages[3]) == [] and "page=3" in pages[3]
+
+
+def test_an_exactly_counted_tab_shows_the_number_of_pages_and_keeps_to_them(
+    alice_client, agent, make_consultation, monkeypatch
+):
+    monkeypatch.setattr(list_views, "PAGE_SIZE", 2)
+    for _ in range(5):
+        make_consultation(status=Status.WAITING, assignee=agent)
+    waiting = {"scope": "mine", "tab": "waiting"}
+
+    assert "<span>1 / 3</span>" in alice_client.get(LIST, waiting).content.decode()
+    last = alice_client.get(LIST, {**waiting, "page": 99}).content.decode()  # beyond the end: the last page
+    assert "<span>3 / 3</span>" in last and len(rows_of_html(last)) == 1
+    assert "<span>1 / 3</span>" in alice_client.get(LIST, {**waiting, "page": "-4"}).content.decode()
+
+
+def test_a_row_links_to_its_consultation_with_the_lists_state(alice_client, make_consultation):
+    made = make_consultation()
+    url = reverse("console-consultation", args=[made.public_id])
+
+    with_state = alice_client.get(LIST, {"scope": "all", "tab": "unassigned", "q": ""}).content.decode()
+    without = alice_client.get(LIST + "?scope=all&tab=unassigned&tab=unassigned").content.decode()
+
+    assert f'href="{url}?scope=all&amp;tab=unassigned&amp;q="' in with_state
+    assert f'href="{url}?scope=all&amp;tab=unassigned&amp;tab=unassigned"' in without  # as {% querystring %} gives
+
+
+@pytest.mark.parametrize("scope", ["mine", "all"])
+@pytest.mark.parametrize("flag", ["all", "important", "hold", "both"])
+@pytest.mark.parametrize("rows", [5, 200])
+def test_every_tab_and_filter_costs_the_same_queries_for_5_or_200_consultations(
+    alice_client, agent, make_consultation, django_assert_max_num_queries, scope, flag, rows
+):
+    states = [Status.UNASSIGNED, Status.WAITING, Status.IN_PROGRESS, Status.CLOSED]
+    for i in range(rows):
+        status = states[i % 4]
+        make_consultation(
+            status=status,
+            assignee=None if status == Status.UNASSIGNED else agent,
+            is_important=i % 3 == 0,
+            is_on_hold=status in (Status.IN_PROGRESS, Status.CLOSED) and i % 5 == 0,
+            closed_at=timezone.now() if status == Status.CLOSED else None,
+        )
+
+    for tab in filters.TABS[scope]:
+        # session, user, memberships (+ center), the live stream's cursor, the open tabs' counts, the closed
+        # tab's capped count, the page's rows
+        with django_assert_max_num_queries(7):
+            response = alice_client.get(LIST, {"scope": scope, "tab": tab, "flag": flag})
+        assert response.status_code == 200
+
+
+# --- the full console page --------------------------------------------------------------------------------
+
+
+def test_the_console_page_renders_the_list_and_the_chat_and_loads_the_other_panels_after(
+    alice_client, agent, make_consultation, django_assert_max_num_queries
+):
+    consultation = make_consultation(status=Status.WAITING, assignee=agent)
+
+    # session, user, memberships, the live stream's cursor, the consultation, the list (open tabs' counts, closed
+    # tab's count, rows), the chat pane (read mark, messages, events, the members they name, assignee choices);
+    # nothing of the details or the assist panel
+    with django_assert_max_num_queries(13):
+        response = alice_client.get(reverse("console-consultation", args=[consultation.public_id]))
+
+    html = response.content.decode()
+    assert '<section id="list-pane"' in html and '<div id="chat"' in html
+    details_url = reverse("details-pane", args=[consultation.public_id])
+    assert f'hx-get="{details_url}" hx-trigger="load" hx-swap="outerHTML"' in html
+    assert f'hx-get="{reverse("assist-panel")}" hx-trigger="load" hx-swap="outerHTML"' in html
+    assert 'id="details"' not in html and 'id="assist"' not in html
+    assert "불러오는 중…" in html
+    # What the placeholders load.
+    details = alice_client.get(details_url, HTTP_HX_REQUEST="true").content.decode()
+    assert details.lstrip().startswith('<div class="details" id="details"')
+    panel = alice_client.get(reverse("assist-panel"), HTTP_HX_REQUEST="true").content.decode()
+    assert panel.lstrip().startswith('<section id="assist"')
+
+
+def rows_of_html(html: str) -> list[str]:
+    return re.findall(r'data-consultation="(\w+)"', html)

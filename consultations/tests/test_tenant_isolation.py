@@ -27,6 +27,8 @@ WITHOUT_OBJECTS = {
     "assist-templates",
     "assist-favorites",
     "assist-favorite-term",
+    "event-stream",  # always the member's own center, never one named in the request: test_live_stream.py
+    "live-waiting-count",  # counts the member's own consultations only: test_console_live.py
 }
 
 
@@ -60,6 +62,7 @@ URL_ARGUMENTS = {
     "console-consultation": ["public_id"],
     "chat-pane": ["public_id"],
     "chat-messages": ["public_id"],
+    "chat-messages-since": ["public_id"],
     "chat-retry-delivery": ["public_id", "message_id"],
     "chat-assign-to-me": ["public_id"],
     "chat-change-assignee": ["public_id"],

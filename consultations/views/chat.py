@@ -25,7 +25,8 @@ from datetime import datetime
 from functools import partial
 
 from django.contrib import messages as flash
-from django.db.models import Count, FilteredRelation, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -55,6 +56,7 @@ class ChatItem:
     message: Message | None = None
     system: str = ""
     closes: bool = False  # a close's line goes after a message of the same instant (!종료)
+    event_id: int | None = None  # a system line's event: live updates append each line once
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,8 @@ def message_page(consultation: Consultation, *, before: Message | None = None) -
     names = _member_names(events)
     items = [ChatItem(at=m.created_at, message=m) for m in rows]
     items += [
-        ChatItem(at=e.created_at, system=_event_line(e, names), closes=e.kind == Event.Kind.CLOSED) for e in events
+        ChatItem(at=e.created_at, system=_event_line(e, names), closes=e.kind == Event.Kind.CLOSED, event_id=e.pk)
+        for e in events
     ]
     # Same instant: a transition before the message it came with (opened, started), a close after it (!종료).
     items.sort(key=lambda item: (item.at, 1 if item.message else (2 if item.closes else 0)))
@@ -165,24 +168,31 @@ def _event_line(event: Event, names: dict[int, str]) -> str:
     return str(event.get_kind_display())
 
 
+def _load(status: str) -> Coalesce:
+    """How many consultations in `status` the member (the outer row) has: a count on the (assignee, status) index."""
+    counted = (
+        Consultation.objects.filter(assignee=OuterRef("pk"), status=status)
+        .order_by()
+        .values("assignee")
+        .annotate(n=Count("status"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
 def assignee_choices(consultation: Consultation) -> list[AssigneeChoice]:
     """The center's active members but the assignee, with their waiting and in-progress counts, in one query.
 
-    The join is narrowed to open consultations (FilteredRelation puts the
-    condition in the ON clause), so it walks the (assignee, status) index
-    instead of every closed consultation a member ever had.
+    Each count is a subquery per member that only reads the (assignee,
+    status) index (an index-only scan), rather than a join of every open
+    consultation of the center grouped by all the member's columns.
     """
-    open_ones = Q(assigned_consultations__status__in=[Status.WAITING, Status.IN_PROGRESS])
     members = (
         Member.objects.active()
         .filter(center_id=consultation.center_id)
         .exclude(pk=consultation.assignee_id)
         .select_related("user")
-        .annotate(load=FilteredRelation("assigned_consultations", condition=open_ones))
-        .annotate(
-            waiting=Count("load", filter=Q(load__status=Status.WAITING)),
-            in_progress=Count("load", filter=Q(load__status=Status.IN_PROGRESS)),
-        )
+        .annotate(waiting=_load(Status.WAITING), in_progress=_load(Status.IN_PROGRESS))
         .order_by("display_name", "pk")
     )
     limit, counted = lifecycle.assignee_limit(consultation)  # R5 or R7: shown in advance, enforced by lifecycle

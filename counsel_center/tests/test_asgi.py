@@ -53,7 +53,7 @@ def asgi_request(method, path, *, body=b"", headers=()):
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"testserver"), *headers],
+        "headers": [*headers] if any(key == b"host" for key, _ in headers) else [(b"host", b"testserver"), *headers],
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
@@ -111,3 +111,19 @@ def test_a_request_thread_hands_its_database_connection_back(transactional_db):
     # CONN_MAX_AGE is 0 in tests: the pooled thread closed (or returned to the pool) what it opened.
     still_open = django_application._executor.submit(lambda: connection.connection is not None).result()
     assert still_open is False
+
+
+def test_the_webhook_runs_without_the_browser_middleware_but_keeps_the_host_check(transactional_db):
+    from counsel_center.tests.factories import CenterFactory
+
+    CenterFactory(slug="asgi", webhook_secret="asgi-secret")
+    json_headers = [(b"content-type", b"application/json")]
+
+    status, headers, body = asgi_request("POST", "/channel/asgi/events", body=b"{}", headers=json_headers)
+    assert status == 401 and json.loads(body)["error"] == "missing_signature"
+    assert not any(key == "set-cookie" for key, _ in headers)  # no session, no CSRF cookie, no language
+    assert ("x-content-type-options", "nosniff") in headers  # SecurityMiddleware still answers
+
+    bad_host = [(b"host", b"evil.example"), *json_headers]
+    status, _, _ = asgi_request("POST", "/channel/asgi/events", body=b"{}", headers=bad_host)
+    assert status == 400  # ALLOWED_HOSTS, checked by CommonMiddleware

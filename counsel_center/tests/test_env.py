@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from counsel_center.env import env_bool, env_int, env_list
+from counsel_center.env import env_bool, env_float, env_int, env_list
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("1", True), ("yes", True), ("ON", True), ("0", False), ("off", False)])
@@ -22,6 +22,15 @@ def test_it_refuses_a_bad_integer(monkeypatch):
     monkeypatch.setenv("SOME_NUMBER", "ten")
     with pytest.raises(ImproperlyConfigured, match="SOME_NUMBER must be an integer"):
         env_int("SOME_NUMBER", 1)
+
+
+def test_it_reads_numbers_and_refuses_a_bad_one(monkeypatch):
+    monkeypatch.setenv("SOME_SECONDS", "0.5")
+    assert env_float("SOME_SECONDS", 1.0) == 0.5
+    for raw in ("soon", "nan", "inf"):
+        monkeypatch.setenv("SOME_SECONDS", raw)
+        with pytest.raises(ImproperlyConfigured, match="SOME_SECONDS must be a number"):
+            env_float("SOME_SECONDS", 1.0)
 
 
 def test_it_uses_defaults_when_unset(monkeypatch):

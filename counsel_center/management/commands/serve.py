@@ -24,7 +24,9 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, **options) -> None:
         python = sys.executable
         commands = {
-            "web": [python, "-m", "uvicorn", "counsel_center.asgi:application", "--host", host, "--port", str(port)],
+            # Live-update streams never end by themselves: on Ctrl-C they get 3 s, then are closed.
+            "web": [python, "-m", "uvicorn", "counsel_center.asgi:application", "--host", host, "--port", str(port),
+                    "--timeout-graceful-shutdown", "3"],
             "worker": [python, "-m", "celery", "-A", "counsel_center", "worker", "--pool", "threads",
                        "--concurrency", "4", "--loglevel", "INFO"],
             "beat": [python, "-m", "celery", "-A", "counsel_center", "beat", "--loglevel", "INFO",

@@ -1,0 +1,47 @@
+"""Substring search that PostgreSQL answers through a GIN index: the `__substring` lookup.
+
+    Message.objects.filter(text__substring="분실")
+
+matches what `text__icontains="분실"` matches. On PostgreSQL its SQL is
+
+    counsel_grams(text) @> counsel_term_grams('분실') AND UPPER(text::text) LIKE UPPER('%분실%')
+
+The first half narrows through the GIN index of migration 0005: the grams of
+a text are its distinct characters and character pairs, upper-cased, and a
+text containing the term contains all of the term's pairs (or its one
+character, for a 1-character term) — `counsel_term_grams`, computed from
+`counsel_grams` by the same SQL, so both sides fold case alike. Unlike
+pg_trgm's trigrams, this works for the 2-syllable words of most Korean
+searches. The second half is Django's icontains (same escaping of %, _ and
+backslash), which decides. On other databases (SQLite in development and tests) the
+lookup is icontains alone.
+
+Registered on CharField and TextField when this module is imported
+(consultations/filters.py imports it).
+"""
+
+from __future__ import annotations
+
+from django.db.models import CharField, Lookup, TextField
+from django.db.models.lookups import IContains
+
+
+@CharField.register_lookup
+@TextField.register_lookup
+class Substring(Lookup):
+    lookup_name = "substring"
+    prepare_rhs = False
+
+    def _icontains(self) -> IContains:
+        return IContains(self.lhs, self.rhs)
+
+    def as_sql(self, compiler, connection):
+        return compiler.compile(self._icontains())
+
+    def as_postgresql(self, compiler, connection):
+        contains_sql, contains_params = compiler.compile(self._icontains())
+        if not isinstance(self.rhs, str):  # an expression: nothing to narrow with
+            return contains_sql, contains_params
+        column_sql, column_params = compiler.compile(self.lhs)
+        sql = f"(counsel_grams({column_sql}) @> counsel_term_grams(%s) AND {contains_sql})"
+        return sql, (*column_params, self.rhs, *contains_params)
