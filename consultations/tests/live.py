@@ -304,9 +304,11 @@ class Message:
 class SseClient:
     """Reads `/events/stream` on a thread of its own; `next` takes what arrived, in order."""
 
-    def __init__(self, server: Server, cookie: str | None, *, last: str | None = None, last_event_id=None) -> None:
+    def __init__(
+        self, server: Server, cookie: str | None, *, last: str | None = None, last_event_id=None, language: str = "en"
+    ) -> None:
         path = "/events/stream" + (f"?last={last}" if last is not None else "")
-        headers = {"Accept": "text/event-stream"}
+        headers = {"Accept": "text/event-stream", "Accept-Language": language}
         if cookie:
             headers["Cookie"] = cookie
         if last_event_id is not None:

@@ -63,6 +63,9 @@ def test_without_a_login_there_is_no_stream(server, center):
         assert client.status == 401
         assert not client.headers["Content-Type"].startswith("text/event-stream")
         assert b"Sign in" in client.body
+    with stream(server, None, language="ko") as client:  # Korean first
+        assert client.status == 401
+        assert "로그인하세요" in client.body.decode()
 
 
 def test_a_user_of_no_center_is_refused(server, center):
