@@ -110,16 +110,20 @@ def message_page(consultation: Consultation, *, before: Message | None = None) -
         events = events.filter(created_at__gte=rows[0].created_at)
     if before is not None:
         events = events.filter(created_at__lt=before.created_at)
-    events = list(events)
+    return MessagePage(items=chat_items(rows, list(events)), older_than=rows[0].pk if has_older else None)
+
+
+def chat_items(messages: list[Message], events: list[Event]) -> list[ChatItem]:
+    """Messages and the system lines of `events` (none of HIDDEN_EVENTS), merged in time order."""
     names = _member_names(events)
-    items = [ChatItem(at=m.created_at, message=m) for m in rows]
+    items = [ChatItem(at=m.created_at, message=m) for m in messages]
     items += [
         ChatItem(at=e.created_at, system=_event_line(e, names), closes=e.kind == Event.Kind.CLOSED, event_id=e.pk)
         for e in events
     ]
     # Same instant: a transition before the message it came with (opened, started), a close after it (!종료).
     items.sort(key=lambda item: (item.at, 1 if item.message else (2 if item.closes else 0)))
-    return MessagePage(items=items, older_than=rows[0].pk if has_older else None)
+    return items
 
 
 def _member_names(events: list[Event]) -> dict[int, str]:

@@ -18,8 +18,8 @@ from counsel_center.membership import member_required
 
 from ..access import access_consultation
 from ..live import feed
-from ..models import Consultation, Event, Status
-from .chat import HIDDEN_EVENTS, ChatItem, MessagePage, _event_line, _id, _member_names, list_query, mark_read
+from ..models import Consultation, Status
+from .chat import HIDDEN_EVENTS, MessagePage, _id, chat_items, list_query, mark_read
 
 # More events than this after the cursor: the page re-reads the whole pane instead.
 MAX_EVENTS = 200
@@ -41,14 +41,7 @@ def lines_since(consultation: Consultation, after: int) -> tuple[MessagePage, bo
     if message_ids:
         messages = list(consultation.messages.select_related("author__user", "attachment").filter(id__in=message_ids))
     shown = [event for event in events if event.kind not in HIDDEN_EVENTS]
-    names = _member_names(shown)
-    items = [ChatItem(at=message.created_at, message=message) for message in messages]
-    items += [
-        ChatItem(at=e.created_at, system=_event_line(e, names), closes=e.kind == Event.Kind.CLOSED, event_id=e.pk)
-        for e in shown
-    ]
-    items.sort(key=lambda item: (item.at, 1 if item.message else (2 if item.closes else 0)))
-    return MessagePage(items=items), more
+    return MessagePage(items=chat_items(messages, shown)), more
 
 
 def live_cursor(member) -> int:

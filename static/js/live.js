@@ -210,13 +210,19 @@
 
   // The header, the management buttons and the composer's state follow a change made elsewhere (assigned to
   // someone, closed, put on hold, customer blocked); the message list and a draft being typed stay as they are.
-  function refreshControls(chat) {
+  // The open pane as the server renders it now, to `use` while the same consultation is still open.
+  function withFreshPane(chat, use) {
     get(chat.getAttribute("data-pane-url")).then(function (response) {
       return response.text();
     }).then(function (html) {
       if (openChat() !== chat) { return; }
       var next = parse(html).querySelector("#chat");
-      if (!next) { return; }
+      if (next) { use(next); }
+    }).catch(function () { /* the next event or reconnect reads again */ });
+  }
+
+  function refreshControls(chat) {
+    withFreshPane(chat, function (next) {
       [".chat-header", ".chat-manage"].forEach(function (selector) {
         var old = chat.querySelector(selector);
         var neu = next.querySelector(selector);
@@ -227,7 +233,7 @@
         window.htmx.process(neu);
       });
       replaceComposer(chat, next);
-    }).catch(function () { /* the next event or reconnect reads again */ });
+    });
   }
 
   function replaceComposer(chat, next) {
@@ -250,12 +256,7 @@
 
   // Too many lines at once to append: the whole pane again, keeping the draft.
   function reloadChat(chat) {
-    get(chat.getAttribute("data-pane-url")).then(function (response) {
-      return response.text();
-    }).then(function (html) {
-      if (openChat() !== chat) { return; }
-      var next = parse(html).querySelector("#chat");
-      if (!next) { return; }
+    withFreshPane(chat, function (next) {
       var draft = chat.querySelector("#composer-text");
       var nextDraft = next.querySelector("#composer-text");
       if (draft && nextDraft && draft.value) { nextDraft.value = draft.value; }
@@ -271,7 +272,7 @@
       window.htmx.process(next);
       var newList = next.querySelector("#chat-messages");
       if (newList) { newList.scrollTop = newList.scrollHeight; }
-    }).catch(function () { /* the next event or reconnect reads again */ });
+    });
   }
 
   // --- the tab title: how many consultations wait for me ------------------------------------------------------
