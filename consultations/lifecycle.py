@@ -31,7 +31,7 @@ from django.utils.translation import ngettext_lazy
 from counsel_center.models import MAX_WAITING_PER_MEMBER, Center, Member
 from customers.models import Block, Customer
 
-from . import clock, inbound_rows
+from . import clock, inbound_rows, row_writes
 from .live import doorbell
 from .models import Attachment, CloseReason, Consultation, DeliveryState, Event, Message, Status
 
@@ -216,14 +216,16 @@ def _record(
     actor: Member | None = None,
     **data,
 ) -> Event:
-    event = Event.objects.create(
-        center=center,
-        consultation=consultation,
-        customer=customer if customer is not None else getattr(consultation, "customer", None),
-        kind=kind,
-        actor=actor,
-        created_at=at,
-        data=data,
+    event = row_writes.insert(
+        Event(
+            center=center,
+            consultation=consultation,
+            customer=customer if customer is not None else getattr(consultation, "customer", None),
+            kind=kind,
+            actor=actor,
+            created_at=at,
+            data=data,
+        )
     )
     doorbell.ring_on_commit(center.pk)  # wakes the center's live streams once per transaction
     return event
@@ -243,17 +245,19 @@ def _append_message(
     delivery_due_at: datetime | None = None,
     at: datetime,
 ) -> Message:
-    message = Message.objects.create(
-        consultation=consultation,
-        sender=sender,
-        kind=kind,
-        text=text,
-        author=author,
-        channel_event_id=channel_event_id,
-        channel_sent_at=channel_sent_at,
-        delivery_state=delivery_state,
-        delivery_due_at=delivery_due_at,
-        created_at=at,
+    message = row_writes.insert(
+        Message(
+            consultation=consultation,
+            sender=sender,
+            kind=kind,
+            text=text,
+            author=author,
+            channel_event_id=channel_event_id,
+            channel_sent_at=channel_sent_at,
+            delivery_state=delivery_state,
+            delivery_due_at=delivery_due_at,
+            created_at=at,
+        )
     )
     if attachment is not None:
         Attachment.objects.create(
@@ -266,7 +270,7 @@ def _append_message(
         )
     consultation.last_message = message
     consultation.last_activity_at = at
-    consultation.save(update_fields=["last_message", "last_activity_at"])
+    row_writes.update(consultation, ("last_message", "last_activity_at"))
     _record(
         Event.Kind.MESSAGE,
         center=consultation.center,

@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from counsel_center.models import Center
 
-from . import clock, inbound_rows, lifecycle, signing
+from . import clock, inbound_rows, lifecycle, row_writes, signing
 from .channel import ChannelError, InboundEvent, bad, parse_event
 from .models import ChannelEvent, attachment_storage_name
 
@@ -161,8 +161,10 @@ def _record_and_apply(center: Center, event: InboundEvent, stored: lifecycle.Inc
 
     def record(received: lifecycle.Received) -> None:
         answer = _answer(received)
-        ChannelEvent.objects.create(
-            center=center, event_id=event.event_id, type=event.type, received_at=clock.now(), response=answer
+        row_writes.insert(
+            ChannelEvent(
+                center=center, event_id=event.event_id, type=event.type, received_at=clock.now(), response=answer
+            )
         )
         answers.append(answer)
 
