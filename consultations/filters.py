@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import django_filters
 from django.db import connections
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
@@ -171,28 +170,27 @@ def rank_matches(
 ) -> tuple[dict[str, TabCount], list]:
     """For a rare search term: every tab's count and the ids of rows start+1 … start+size of `tab`, in one query.
 
-    The matches are found once (through the indexes) and ranked per state:
-    the rows ranked first of each state carry their state's count, and those
-    of the page are the page. Counting and paging separately would match
-    them twice.
+    The matches are found once (through the indexes) into a materialized set;
+    from it, the page (a top-N sort of the tab's matches) and each state's
+    count (GROUP BY). Counting and paging in separate queries would match
+    them twice; ranking every match with window functions sorted all of
+    them (about 2.4 of 10 ms for 2,800 matches, docs/perf.md).
     """
-    ranked = (
-        queryset.order_by()
-        .annotate(
-            tab_total=Window(Count("pk"), partition_by=[F("status")]),
-            rank=Window(
-                RowNumber(), partition_by=[F("status")], order_by=[F("last_activity_at").desc(), F("pk").desc()]
-            ),
-        )
-        .filter(Q(rank=1) | Q(status=tab, rank__gt=start, rank__lte=start + size))
-        .values_list("pk", "status", "tab_total", "rank")
+    matches_sql, params = queryset.order_by().values_list("pk", "status", "last_activity_at").query.sql_with_params()
+    sql = (
+        f"WITH matches (id, status, activity) AS MATERIALIZED ({matches_sql}) "  # noqa: S608 (Django's SQL; values are params)
+        "SELECT id, status, ROW_NUMBER() OVER (ORDER BY activity DESC, id DESC), NULL FROM ("
+        " SELECT id, status, activity FROM matches WHERE status = %s"
+        " ORDER BY activity DESC, id DESC LIMIT %s OFFSET %s) AS page "
+        "UNION ALL SELECT NULL, status, NULL, COUNT(*) FROM matches GROUP BY status"
     )
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, [*params, tab, size, start])
+        rows = cursor.fetchall()
     counted = {status: TabCount(0) for status in TABS[scope]}
-    page = []
-    for pk, status, total, rank in sorted(ranked, key=lambda row: row[3]):
-        counted[status] = TabCount(total)
-        if status == tab and start < rank <= start + size:
-            page.append(pk)
+    counted.update({status: TabCount(total) for pk, status, _n, total in rows if pk is None and status in counted})
+    ranked = sorted((row for row in rows if row[0] is not None), key=lambda row: row[2])
+    page = [pk for pk, _status, _n, _total in ranked]
     return counted, page
 
 
