@@ -19,7 +19,7 @@ from customers.models import Block, Customer
 
 from .models import Consultation, Status
 
-_selects: dict[tuple, tuple[str, list[str]]] = {}
+_selects: dict[tuple, tuple[str, list[str], list[tuple[int, list]]]] = {}
 
 
 def _for_update(alias: str) -> str:
@@ -28,13 +28,13 @@ def _for_update(alias: str) -> str:
     return f" FOR UPDATE OF {alias}" if connection.features.has_select_for_update_of else " FOR UPDATE"
 
 
-def _select(model, alias: str, where, *, extra=None, lock: bool = False) -> tuple[str, list[str]]:
+def _select(model, alias: str, where, *, extra=None, lock: bool = False) -> tuple[str, list[str], list]:
     """`SELECT <the model's columns>[, extra()] FROM <table> alias WHERE …`, built once per database and query.
 
     `where(columns)` gets the quoted column names by field name; `extra()`
-    gives more selected expressions, each after a comma. Rows are made
-    with `Model.from_db`, which is what a queryset calls per row, without a
-    `RawQuerySet`'s per-query work of matching the cursor's columns to fields.
+    gives more selected expressions, each after a comma. Also returned: the
+    attnames in column order and, per column that has any, the converters
+    the ORM applies to it (aware datetimes on SQLite, JSON on PostgreSQL).
     """
     key = (connection.alias, model, alias, where, extra, lock)
     if key not in _selects:
@@ -44,19 +44,30 @@ def _select(model, alias: str, where, *, extra=None, lock: bool = False) -> tupl
         selected = ", ".join(f"{alias}.{quote(field.column)}" for field in fields)
         more = extra() if extra is not None else ""
         sql = f"SELECT {selected}{more} FROM {quote(model._meta.db_table)} {alias} WHERE {where(columns)}"  # noqa: S608
-        _selects[key] = (sql + (_for_update(alias) if lock else ""), [field.attname for field in fields])
+        converters = []
+        for i, field in enumerate(fields):
+            column = field.get_col(alias)
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if found:
+                converters.append((i, [(convert, column) for convert in found]))
+        attnames = [field.attname for field in fields]
+        _selects[key] = (sql + (_for_update(alias) if lock else ""), attnames, converters)
     return _selects[key]
 
 
-def _one(model, sql: str, attnames: list[str], params: list) -> tuple:
+def _one(model, query: tuple[str, list[str], list], params: list) -> tuple:
     """The first row as an instance, and the extra values after the model's columns; (None, ()) if none."""
+    sql, attnames, converters = query
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None, ()
-    n = len(attnames)
-    return model.from_db(connection.alias, attnames, row[:n]), row[n:]
+    values = list(row[: len(attnames)])
+    for i, column_converters in converters:
+        for convert, column in column_converters:
+            values[i] = convert(values[i], column, connection)
+    return model.from_db(connection.alias, attnames, values), row[len(attnames) :]
 
 
 def _center_where(c: dict[str, str]) -> str:
@@ -64,8 +75,7 @@ def _center_where(c: dict[str, str]) -> str:
 
 
 def center_by_slug(slug: str) -> Center | None:
-    sql, attnames = _select(Center, "ce", _center_where)
-    return _one(Center, sql, attnames, [slug])[0]
+    return _one(Center, _select(Center, "ce", _center_where), [slug])[0]
 
 
 def _customer_where(c: dict[str, str]) -> str:
@@ -84,8 +94,8 @@ def _is_blocked_column() -> str:
 
 def locked_customer(center_id: int, user_key: str) -> Customer | None:
     """The center's customer of `user_key`, row-locked, with `is_blocked_now` (R16), or None."""
-    sql, attnames = _select(Customer, "cu", _customer_where, extra=_is_blocked_column, lock=True)
-    customer, more = _one(Customer, sql, attnames, [center_id, user_key])
+    query = _select(Customer, "cu", _customer_where, extra=_is_blocked_column, lock=True)
+    customer, more = _one(Customer, query, [center_id, user_key])
     if customer is None:
         return None
     customer.is_blocked_now = bool(more[0])  # SQLite answers 0 or 1
@@ -98,5 +108,5 @@ def _open_where(c: dict[str, str]) -> str:
 
 def locked_open_consultation(customer_id: int) -> Consultation | None:
     """The customer's open consultation (at most one, R3), row-locked, or None."""
-    sql, attnames = _select(Consultation, "co", _open_where, lock=True)
-    return _one(Consultation, sql, attnames, [customer_id, Status.CLOSED])[0]
+    query = _select(Consultation, "co", _open_where, lock=True)
+    return _one(Consultation, query, [customer_id, Status.CLOSED])[0]
