@@ -8,9 +8,12 @@ choices below with the query plans of a center of 100,000 consultations).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import django_filters
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -74,11 +77,18 @@ def search_is_common(term: str) -> bool:
     is searched through the GIN indexes (consultations/search.py): its few
     matches are found at once, where a walk would read the whole tab.
     """
+    seconds = settings.SEARCH_PROBE_CACHE_SECONDS
+    key = "search-probe:" + hashlib.sha256(term.encode()).hexdigest()
+    if seconds and (known := cache.get(key)) is not None:
+        return known  # a search is usually paged or refined: the same answer, a query (~1 ms) less
     # SELECT COUNT(…), COUNT(…) FILTER (WHERE … LIKE …) FROM (the newest messages) — one backward index scan.
     sample = Message.objects.order_by("-id")[:PROBE_SIZE].aggregate(
         total=Count("pk"), hits=Count("pk", filter=Q(text__icontains=term))
     )
-    return sample["hits"] > 0 and sample["hits"] >= COMMON_SHARE * sample["total"]
+    common = sample["hits"] > 0 and sample["hits"] >= COMMON_SHARE * sample["total"]
+    if seconds:
+        cache.set(key, common, seconds)
+    return common
 
 
 def search_condition(term: str, *, common: bool) -> Q:

@@ -7,6 +7,7 @@ Run on SQLite and on PostgreSQL (DATABASE_URL=postgres://…).
 """
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -162,6 +163,21 @@ def test_the_probe_tells_a_common_term_from_a_rare_one(center, monkeypatch):
     monkeypatch.setattr(filters, "PROBE_SIZE", 1000)
     assert filters.search_is_common("환불")  # 10 of 100
     assert not filters.search_is_common("분실")  # 1 of 100, under 2 %
+
+
+def test_the_probe_answer_is_kept_for_a_while(center, settings, django_assert_num_queries):
+    settings.SEARCH_PROBE_CACHE_SECONDS = 60
+    term = f"드문말{uuid.uuid4().hex[:8]}"  # a term no other test's cache entry has
+    consultation = ConsultationFactory(center=center)
+    MessageFactory(consultation=consultation, text=f"{term} 문의")
+
+    with django_assert_num_queries(1):
+        assert filters.search_is_common(term)
+    MessageFactory.create_batch(200, consultation=consultation, text="다른 말")  # now under 2 %
+    with django_assert_num_queries(0):
+        assert filters.search_is_common(term)  # the kept answer, no query
+    settings.SEARCH_PROBE_CACHE_SECONDS = 0
+    assert not filters.search_is_common(term)  # asked again: the data decides
 
 
 @pytest.mark.parametrize("strategy", ["common", "rare", None])
