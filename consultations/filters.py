@@ -112,7 +112,7 @@ def search_condition(term: str, *, common: bool) -> Q:
         .values("consultation_id")
         .union(Consultation.objects.filter(customer__in=customers).values("pk"), all=True)
     )
-    return Q(pk__in=matches)
+    return Q(pk__any_of=matches)
 
 
 class ConsultationListFilter(django_filters.FilterSet):

@@ -237,6 +237,17 @@ def test_on_postgresql_a_rare_search_reads_the_indexes_of_messages_and_customers
         plan = query.explain()
     for index in ("msg_text_grams", "customer_nickname_grams", "customer_profile_grams", "customer_upper_id"):
         assert index in plan
+    assert "= ANY(ARRAY((SELECT" in str(query.query)  # the matches collected once (search.AnyOf)
+
+
+def test_any_of_finds_what_in_finds(center):
+    made = [ConsultationFactory(center=center) for _ in range(4)]
+    chosen = filters.Consultation.objects.filter(pk__in=[made[1].pk, made[3].pk]).values("pk")
+    either = chosen.union(filters.Consultation.objects.filter(pk=made[0].pk).values("pk"), all=True)
+
+    assert set(filters.Consultation.objects.filter(pk__any_of=chosen)) == {made[1], made[3]}
+    assert set(filters.Consultation.objects.filter(pk__any_of=either)) == {made[0], made[1], made[3]}
+    assert set(filters.Consultation.objects.filter(pk__any_of=[made[2].pk])) == {made[2]}
 
 
 @pytest.mark.parametrize("strategy", ["common", "rare"], indirect=True)
