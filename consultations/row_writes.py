@@ -8,7 +8,7 @@ fixed for a model and a set of fields. These functions keep the statement per
 (database, model, fields) and only adapt the values, with each field's own
 `pre_save` and `get_db_prep_save` — the calls `save()` makes — so dates, JSON
 and foreign keys are stored exactly as the ORM stores them on either database
-(tests/test_row_writes.py compares the rows).
+(consultations/tests/test_row_writes.py compares the rows).
 
 What `save()` does and these do not: send `pre_save`/`post_save` (the project
 connects none to these models; each call checks, and refuses if one appears) and run
