@@ -34,8 +34,8 @@ def signed_headers(secret: str, body: bytes, *, timestamp: int | None = None) ->
     return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: signature(secret, timestamp, body)}
 
 
-def verify(secret: str, *, timestamp: str | None, given: str | None, body: bytes, now: float | None = None) -> None:
-    """Raise SignatureError unless `given` signs `body` at `timestamp` with `secret`, recently enough."""
+def check_headers(*, timestamp: str | None, given: str | None, now: float | None = None) -> None:
+    """Raise SignatureError unless both headers are there and the timestamp is recent: what needs no body."""
     if not timestamp or not given:
         raise SignatureError("missing_signature", f"{TIMESTAMP_HEADER} and {SIGNATURE_HEADER} are required.")
     if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
@@ -43,5 +43,10 @@ def verify(secret: str, *, timestamp: str | None, given: str | None, body: bytes
     now = time.time() if now is None else now
     if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
         raise SignatureError("stale_timestamp", f"{TIMESTAMP_HEADER} is more than {MAX_SKEW_SECONDS} s off.")
+
+
+def verify(secret: str, *, timestamp: str | None, given: str | None, body: bytes, now: float | None = None) -> None:
+    """Raise SignatureError unless `given` signs `body` at `timestamp` with `secret`, recently enough."""
+    check_headers(timestamp=timestamp, given=given, now=now)
     if not hmac.compare_digest(signature(secret, timestamp, body).encode(), given.strip().encode("utf-8", "replace")):
         raise SignatureError("bad_signature", "The signature does not match.")

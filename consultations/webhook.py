@@ -1,5 +1,10 @@
 """`POST /channel/<center-slug>/events`: the channel's way in (SPEC §7).
 
+Under ASGI, what needs no body is refused before the body is read
+(`refuse_early`, counsel_center/request_limits.py): a body over the limit, an
+unknown center, missing or stale signature headers. The view checks them again
+where it runs without that guard (the test client, WSGI).
+
 Order of work: find the center, read the body (JSON, or multipart with the
 event and one file), verify the signature, validate the event, answer a repeat
 from its first answer, store the file (outside any transaction), then record
@@ -22,6 +27,7 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
 from counsel_center.models import Center
+from counsel_center.request_limits import EarlyRequest, Refusal, body_limit
 
 from . import clock, inbound_rows, lifecycle, row_writes, signing
 from .channel import ChannelError, InboundEvent, bad, parse_event
@@ -33,6 +39,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTACHMENT_BYTES = 300 * 1024 * 1024
 # Room for the multipart envelope and the event JSON around the file.
 _ENVELOPE_BYTES = 1024 * 1024
+MAX_BODY_BYTES = MAX_ATTACHMENT_BYTES + _ENVELOPE_BYTES
 
 
 class _LimitedUploadHandler(TemporaryFileUploadHandler):
@@ -54,7 +61,7 @@ def _too_large() -> ChannelError:
 def _read(request: HttpRequest) -> tuple[str, bytes, object | None]:
     """The event JSON text, the bytes that were signed, and the uploaded file if any."""
     declared_length = request.META.get("CONTENT_LENGTH") or "0"
-    if declared_length.isdigit() and int(declared_length) > MAX_ATTACHMENT_BYTES + _ENVELOPE_BYTES:
+    if declared_length.isdigit() and int(declared_length) > MAX_BODY_BYTES:
         raise _too_large()
     content_type = request.content_type
     if content_type == "application/json":
@@ -243,6 +250,23 @@ def _discard(stored: lifecycle.IncomingFile | None) -> None:
         default_storage.delete(stored.stored_name)
 
 
+def refuse_early(request: EarlyRequest) -> Refusal | None:
+    """What the webhook refuses from its address and headers alone, before its body is read (one query)."""
+    if request.method != "POST":
+        return None  # the view answers 405
+    if not Center.objects.filter(slug=request.kwargs["slug"]).exists():
+        return Refusal(404, "unknown_center", "No center has this address.")
+    try:
+        signing.check_headers(
+            timestamp=request.headers.get(signing.TIMESTAMP_HEADER.lower()),
+            given=request.headers.get(signing.SIGNATURE_HEADER.lower()),
+        )
+    except signing.SignatureError as error:
+        return Refusal(401, error.code, error.detail)
+    return None
+
+
+@body_limit(MAX_BODY_BYTES, check=refuse_early)
 @csrf_exempt  # signed by the channel instead; the only CSRF-exempt view
 def channel_events(request: HttpRequest, slug: str) -> JsonResponse:
     if request.method != "POST":

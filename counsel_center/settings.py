@@ -173,6 +173,16 @@ LIVE_DOORBELL_SAFETY_SECONDS = env_float("LIVE_DOORBELL_SAFETY_SECONDS", 5.0)
 # slowly, so it is kept in the cache this long (0: asked every time).
 SEARCH_PROBE_CACHE_SECONDS = env_int("SEARCH_PROBE_CACHE_SECONDS", 300)
 
+# --- Request limits (counsel_center/request_limits.py, docs/operations.md) --
+# Bodies are refused before they are read: a route's limit (this, or its view's
+# own: the webhook takes a 300 MB attachment), and a client that stops sending
+# its body for REQUEST_BODY_TIMEOUT_SECONDS is cut off. Django's own limits
+# below apply to what is read.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 5 * 1024 * 1024)
+REQUEST_BODY_TIMEOUT_SECONDS = env_float("REQUEST_BODY_TIMEOUT_SECONDS", 30.0)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, said out loud: form fields and JSON bodies
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads stream to a temporary file
+
 # --- Outbound delivery ----------------------------------------------------
 # Agent messages are POSTed to the center's outbound URL by
 # consultations.delivery (SPEC §7): per-request timeout, attempts per round

@@ -127,10 +127,19 @@ class Server:
                 self.process.wait(timeout=10)
 
 
-def start_server(name: str, work: Path, *, redis: str = "", debug: bool = False, **live_settings: float) -> Server:
+def start_server(
+    name: str,
+    work: Path,
+    *,
+    redis: str = "",
+    debug: bool = False,
+    environment: dict[str, str] | None = None,
+    **live_settings: float,
+) -> Server:
     """uvicorn on a free port of 127.0.0.1, on the test database; `live_settings` as LIVE_* variables.
 
     `debug`: DEBUG on, so that pages find their static files without collectstatic (the browser tests).
+    `environment`: more variables for the server (settings, TMPDIR).
     """
     port = free_port()
     application_name = f"live-test-{name}-{port}"
@@ -153,6 +162,7 @@ def start_server(name: str, work: Path, *, redis: str = "", debug: bool = False,
         env["REDIS_URL"] = redis
     for key, value in live_settings.items():
         env[f"LIVE_{key.upper()}"] = str(value)
+    env.update(environment or {})
     log_path = work / f"{name}.log"
     command = [sys.executable, "-m", "uvicorn", "counsel_center.asgi:application", "--host", HOST, "--port", str(port)]
     command += ["--log-level", "warning", "--timeout-graceful-shutdown", "1"]

@@ -3,7 +3,8 @@
 import asyncio
 import json
 
-from counsel_center.asgi import MAX_HEADER_BYTES, application
+from counsel_center.asgi import application
+from counsel_center.request_limits import MAX_HEADER_BYTES
 
 
 def call(headers):
@@ -114,16 +115,19 @@ def test_a_request_thread_hands_its_database_connection_back(transactional_db):
 
 
 def test_the_webhook_runs_without_the_browser_middleware_but_keeps_the_host_check(transactional_db):
+    from consultations import signing
     from counsel_center.tests.factories import CenterFactory
 
     CenterFactory(slug="asgi", webhook_secret="asgi-secret")
-    json_headers = [(b"content-type", b"application/json")]
+    signed = [(k.lower().encode(), v.encode()) for k, v in signing.signed_headers("asgi-secret", b"{}").items()]
+    json_headers = [(b"content-type", b"application/json"), *signed]
 
     status, headers, body = asgi_request("POST", "/channel/asgi/events", body=b"{}", headers=json_headers)
-    assert status == 401 and json.loads(body)["error"] == "missing_signature"
+    assert status == 400 and json.loads(body)["error"] == "missing_field"  # the view read it
     assert not any(key == "set-cookie" for key, _ in headers)  # no session, no CSRF cookie, no language
     assert ("x-content-type-options", "nosniff") in headers  # SecurityMiddleware still answers
 
     bad_host = [(b"host", b"evil.example"), *json_headers]
-    status, _, _ = asgi_request("POST", "/channel/asgi/events", body=b"{}", headers=bad_host)
+    status, headers, _ = asgi_request("POST", "/channel/asgi/events", body=b"{}", headers=bad_host)
     assert status == 400  # ALLOWED_HOSTS, checked by CommonMiddleware
+    assert ("content-type", "application/json") not in headers  # Django's page, not the view's JSON
