@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format migrations-check messages bench bench-console bench-live clean
+.PHONY: run test lint format migrations-check messages lock smoke bench bench-console bench-live clean
 
 # Created on demand with the first Python >= 3.12 found (scripts/find-python).
 $(PY):
@@ -39,6 +39,15 @@ format: $(VENV)/.dev
 
 migrations-check: $(VENV)/.dev
 	$(PY) manage.py makemigrations --check --dry-run
+
+## lock: compile requirements.in (what the product imports) into requirements.txt, every dependency pinned
+lock: $(VENV)/.dev
+	$(PY) -m piptools compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.txt requirements.in
+
+## smoke: the production set-up of docs/operations.md from a fresh venv, on the local PostgreSQL and Redis
+smoke:
+	scripts/smoke-production
 
 ## messages: refresh the Korean catalogue from the code, then compile it
 messages: $(VENV)/.dev

@@ -33,6 +33,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from kombu.exceptions import OperationalError
 
 from . import clock, signing
 from .live import doorbell
@@ -239,6 +240,21 @@ def schedule_next_attempt(message_id: int, *, after_attempt: int, round_attempt:
     )
 
 
+def enqueue(message_id: int, *, after_attempt: int) -> bool:
+    """Queue an attempt of a pending message now; False (logged) when the broker cannot be reached.
+
+    Never raises for a broker outage: the caller's work is committed (an
+    agent's message is stored), and the message stays pending with its due
+    time, so `redeliver_stalled` queues it again once the broker is back.
+    """
+    try:
+        deliver_message.delay(message_id, after_attempt=after_attempt)
+    except (OperationalError, OSError) as error:
+        logger.warning("message %s: delivery not queued, the broker is unreachable (%s)", message_id, error)
+        return False
+    return True
+
+
 @shared_task(bind=True, name="consultations.delivery.deliver_message", ignore_result=True)
 def deliver_message(self, message_id: int, *, after_attempt: int | None = None, round_attempt: int = 1) -> str:
     """Make one delivery attempt of an agent message, and queue the next one after a temporary failure.
@@ -306,7 +322,10 @@ def redeliver_stalled() -> int:
     stalled = Message.objects.filter(delivery_state=DeliveryState.PENDING, delivery_due_at__lt=cutoff).values_list(
         "pk", "delivery_attempts"
     )[:500]
+    queued = 0
     for message_id, attempts in stalled:
         logger.warning("message %s delivery stalled at attempt %s; queuing it again", message_id, attempts)
-        deliver_message.delay(message_id, after_attempt=attempts)
-    return len(stalled)
+        if not enqueue(message_id, after_attempt=attempts):
+            break  # the broker is down: the next sweep takes them all up again
+        queued += 1
+    return queued

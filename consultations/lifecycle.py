@@ -655,12 +655,13 @@ def do_retry_delivery(message: Message | int, *, actor: Member) -> Message:
 
 
 def _deliver_on_commit(message: Message) -> None:
-    from .delivery import deliver_message  # the task module imports this one
+    from . import delivery  # the task module imports this one
 
     # The attempt count this task expects to find: a duplicate copy of the task
-    # finds it moved on and posts nothing.
+    # finds it moved on and posts nothing. With the broker down the message
+    # stays pending for the stalled-delivery sweep; the sender's request succeeds.
     message_id, attempts = message.pk, message.delivery_attempts
-    transaction.on_commit(lambda: deliver_message.delay(message_id, after_attempt=attempts))
+    transaction.on_commit(lambda: delivery.enqueue(message_id, after_attempt=attempts))
 
 
 def do_set_important(consultation: Consultation | int, *, actor: Member, important: bool) -> Consultation:

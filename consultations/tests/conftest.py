@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from .live import PrivateRedis, Servers
+from .receiver import running_receiver
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +36,10 @@ def private_redis(tmp_path):
     server = PrivateRedis(tmp_path)
     yield server
     server.kill()
+
+
+@pytest.fixture
+def receiver():
+    """A channel's receiving end on loopback (consultations/tests/receiver.py)."""
+    with running_receiver() as receiver:
+        yield receiver

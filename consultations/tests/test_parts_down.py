@@ -1,0 +1,127 @@
+"""A part that is down degrades a feature, never a page: the cache and the broker on a Redis the test stops.
+
+Each test starts a redis-server of its own (the machine's is shared), points
+the cache or Celery at it, and stops it mid-test.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from consultations import clock, delivery
+from consultations.models import DeliveryState, Message, Status
+from counsel_center.settings import redis_cache
+from counsel_center.tests.factories import ConsultationFactory, CustomerFactory, MessageFactory
+
+from .live import eventually
+
+HX = {"HTTP_HX_REQUEST": "true", "HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+@pytest.fixture
+def alice(client, agent):
+    client.force_login(agent.user)
+    return client
+
+
+# --- the cache ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_cache_on(settings, private_redis):
+    settings.CACHES = {"default": redis_cache(private_redis.url)}
+    settings.SEARCH_PROBE_CACHE_SECONDS = 300  # the search keeps its probe's answer in the cache
+    return private_redis
+
+
+def rows_of(response) -> set[str]:
+    return set(re.findall(r'data-consultation="(\w+)"', response.content.decode()))
+
+
+@pytest.mark.django_db
+def test_search_answers_with_the_right_rows_while_the_cache_is_down(alice, center, redis_cache_on, caplog):
+    refund = ConsultationFactory(center=center, customer=CustomerFactory(center=center))
+    MessageFactory(consultation=refund, text="환불 요청합니다")
+    other = ConsultationFactory(center=center, customer=CustomerFactory(center=center))
+    MessageFactory(consultation=other, text="배송 문의")
+    search = {"scope": "all", "tab": "unassigned", "q": "환불"}
+    assert rows_of(alice.get(reverse("console"), search)) == {refund.public_id}  # Redis up: the answer is kept
+
+    redis_cache_on.kill()
+    response = alice.get(reverse("console"), search)
+
+    assert response.status_code == 200
+    assert rows_of(response) == {refund.public_id}
+    assert rows_of(alice.get(reverse("console"), {**search, "q": "배송"})) == {other.public_id}
+    assert "Exception ignored" in caplog.text  # django-redis says so in the log
+
+
+# --- the broker -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def broker(private_redis, settings):
+    """Celery publishing to the private Redis (not run in process, as elsewhere in the tests)."""
+    from counsel_center.celery import app
+
+    saved = (app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager)
+    app.conf.broker_url = private_redis.url
+    app.conf.broker_transport_options = {"socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT_SECONDS}
+    app.conf.task_always_eager = False
+    yield private_redis
+    app.close()  # drops the connections to this Redis
+    app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager = saved
+
+
+@pytest.fixture
+def consultation(center, agent, receiver, make_consultation):
+    center.outbound_url = receiver.url
+    center.save(update_fields=["outbound_url"])
+    return make_consultation(status=Status.IN_PROGRESS, assignee=agent)
+
+
+@pytest.mark.django_db(transaction=True)  # the message is committed, as in production; the worker thread reads it
+def test_a_message_sent_while_the_broker_is_down_is_kept_pending_and_goes_out_when_it_is_back(
+    alice, consultation, broker, receiver, caplog
+):
+    from celery.contrib.testing.worker import start_worker
+
+    from counsel_center.celery import app
+
+    broker.kill()
+    response = alice.post(reverse("chat-messages", args=[consultation.public_id]), {"text": "확인해 드릴게요"}, **HX)
+
+    assert response.status_code == 200
+    assert "확인해 드릴게요" in response.content.decode()
+    message = Message.objects.get(consultation=consultation, text="확인해 드릴게요")
+    assert message.delivery_state == DeliveryState.PENDING
+    assert f"message {message.pk}: delivery not queued, the broker is unreachable" in caplog.text
+
+    broker.start()
+    with clock.frozen_at(clock.now() + timedelta(minutes=2)):  # past the sweep's grace
+        assert delivery.redeliver_stalled() == 1
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        eventually(lambda: Message.objects.get(pk=message.pk).delivery_state == DeliveryState.SENT, timeout=20)
+
+    assert [request.headers["Idempotency-Key"] for request in receiver.requests] == [str(message.pk)]
+    assert receiver.requests[0].json["message"]["text"] == "확인해 드릴게요"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_stops_quietly_while_the_broker_is_down(consultation, broker, agent):
+    from consultations import lifecycle
+
+    broker.kill()
+    lifecycle.do_send_message(consultation, actor=agent, text="첫 번째")
+    lifecycle.do_send_message(consultation, actor=agent, text="두 번째")
+
+    with clock.frozen_at(clock.now() + timedelta(minutes=2)):
+        assert delivery.redeliver_stalled() == 0  # nothing queued, nothing raised: the next sweep tries again
+
+    assert set(Message.objects.filter(consultation=consultation).values_list("delivery_state", flat=True)) == {
+        DeliveryState.PENDING
+    }
