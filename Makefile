@@ -47,7 +47,7 @@ lock: $(VENV)/.dev
 
 ## smoke: the production set-up of docs/operations.md from a fresh venv, on the local PostgreSQL and Redis
 smoke:
-	scripts/smoke-production
+	"$$(scripts/find-python)" scripts/smoke_production.py $(SMOKE_ARGS)
 
 ## messages: refresh the Korean catalogue from the code, then compile it
 messages: $(VENV)/.dev
