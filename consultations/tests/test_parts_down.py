@@ -7,9 +7,12 @@ the cache or Celery at it, and stops it mid-test.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from celery import Celery
+from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 
 from consultations import clock, delivery
@@ -17,7 +20,7 @@ from consultations.models import DeliveryState, Message, Status
 from counsel_center.settings import redis_cache
 from counsel_center.tests.factories import ConsultationFactory, CustomerFactory, MessageFactory
 
-from .live import eventually
+from .live import PrivateRedis, eventually
 
 HX = {"HTTP_HX_REQUEST": "true", "HTTP_ACCEPT_LANGUAGE": "en"}
 
@@ -63,18 +66,35 @@ def test_search_answers_with_the_right_rows_while_the_cache_is_down(alice, cente
 # --- the broker -----------------------------------------------------------------------------------------
 
 
+@dataclass
+class Broker:
+    redis: PrivateRedis
+    app: Celery
+
+
 @pytest.fixture
 def broker(private_redis, settings):
-    """Celery publishing to the private Redis (not run in process, as elsewhere in the tests)."""
-    from counsel_center.celery import app
+    """Celery publishing to the private Redis: an app of the test's own, current while it runs.
 
-    saved = (app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager)
-    app.conf.broker_url = private_redis.url
-    app.conf.broker_transport_options = {"socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT_SECONDS}
-    app.conf.task_always_eager = False
-    yield private_redis
-    app.close()  # drops the connections to this Redis
-    app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager = saved
+    The suite's app runs tasks in process (conftest.py) and keeps connections
+    to the suite's broker; the product's tasks (shared tasks) follow whichever
+    app is current.
+    """
+    from counsel_center.celery import app as suite_app
+
+    app = Celery("counsel_center", set_as_current=False)
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.conf.update(
+        broker_url=private_redis.url,
+        broker_transport_options={"socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT_SECONDS},
+        task_always_eager=False,
+    )
+    app.set_current()
+    app.set_default()
+    yield Broker(private_redis, app)
+    app.close()
+    suite_app.set_current()
+    suite_app.set_default()
 
 
 @pytest.fixture
@@ -88,11 +108,7 @@ def consultation(center, agent, receiver, make_consultation):
 def test_a_message_sent_while_the_broker_is_down_is_kept_pending_and_goes_out_when_it_is_back(
     alice, consultation, broker, receiver, caplog
 ):
-    from celery.contrib.testing.worker import start_worker
-
-    from counsel_center.celery import app
-
-    broker.kill()
+    broker.redis.kill()
     response = alice.post(reverse("chat-messages", args=[consultation.public_id]), {"text": "확인해 드릴게요"}, **HX)
 
     assert response.status_code == 200
@@ -101,10 +117,10 @@ def test_a_message_sent_while_the_broker_is_down_is_kept_pending_and_goes_out_wh
     assert message.delivery_state == DeliveryState.PENDING
     assert f"message {message.pk}: delivery not queued, the broker is unreachable" in caplog.text
 
-    broker.start()
+    broker.redis.start()
     with clock.frozen_at(clock.now() + timedelta(minutes=2)):  # past the sweep's grace
         assert delivery.redeliver_stalled() == 1
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    with start_worker(broker.app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         eventually(lambda: Message.objects.get(pk=message.pk).delivery_state == DeliveryState.SENT, timeout=20)
 
     assert [request.headers["Idempotency-Key"] for request in receiver.requests] == [str(message.pk)]
@@ -115,7 +131,7 @@ def test_a_message_sent_while_the_broker_is_down_is_kept_pending_and_goes_out_wh
 def test_the_sweep_stops_quietly_while_the_broker_is_down(consultation, broker, agent):
     from consultations import lifecycle
 
-    broker.kill()
+    broker.redis.kill()
     lifecycle.do_send_message(consultation, actor=agent, text="첫 번째")
     lifecycle.do_send_message(consultation, actor=agent, text="두 번째")
 
