@@ -144,6 +144,11 @@ class Consultation(models.Model):
                 condition=models.Q(is_on_hold=True),
                 name="cons_assignee_hold",
             ),
+            # The daily statistics (stats/rollup.py) read one center's consultations by each of
+            # the three moments a day counts: requested, first answered, closed.
+            models.Index(fields=["center", "requested_at"], name="cons_center_requested"),
+            models.Index(fields=["center", "first_response_at"], name="cons_center_first_response"),
+            models.Index(fields=["center", "closed_at"], name="cons_center_closed"),
         ]
         constraints = [
             # R3: a customer has at most one open consultation, whatever races.

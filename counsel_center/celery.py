@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "counsel_center.settings")
 
@@ -24,4 +25,10 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         60.0,
         sender.signature("consultations.delivery.redeliver_stalled"),
         name="re-queue stalled deliveries",
+    )
+    # Every 10 minutes: each center's finished days are rolled up soon after its own local midnight.
+    sender.add_periodic_task(
+        crontab(minute="*/10"),
+        sender.signature("stats.tasks.roll_up_finished_days"),
+        name="roll up daily statistics (SPEC §6)",
     )

@@ -184,6 +184,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # R9.4: idle consultations close "at most a minute late"; sweeping every 30 s
 # leaves room for a slow sweep without breaking that promise.
 IDLE_SWEEP_SECONDS = env_int("IDLE_SWEEP_SECONDS", 30)
+# Daily statistics (stats/rollup.py): beat runs the rollup every 10 minutes, and
+# a center's day is rolled up once it has been over for this long, so each
+# center's yesterday is rolled up at about 00:10 in its own time zone.
+STATS_ROLLUP_DELAY_MINUTES = env_int("STATS_ROLLUP_DELAY_MINUTES", 10)
 
 # --- Live updates (GET /events/stream) -------------------------------------
 # Streams wait for the Redis doorbell and re-read the Event table at least every
