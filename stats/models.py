@@ -2,7 +2,8 @@
 
 One row per center per local day holds counts and sums, never averages: any
 range's average is its sums divided by its counts (an average of averages
-would weigh a quiet day like a busy one).
+would weigh a quiet day like a busy one). The conversation time's count is
+`completed`: the same consultations (closed that day, answered).
 """
 
 from django.db import models
@@ -25,7 +26,6 @@ class DailyStat(models.Model):
     closed_same_day = models.PositiveIntegerField(_("of the inbound, closed the same day"), default=0)
     first_response_count = models.PositiveIntegerField(_("first responses"), default=0)
     first_response_seconds = models.PositiveBigIntegerField(_("first response time, total seconds"), default=0)
-    conversation_count = models.PositiveIntegerField(_("conversations"), default=0)
     conversation_seconds = models.PositiveBigIntegerField(_("conversation time, total seconds"), default=0)
     rolled_up_at = models.DateTimeField(_("rolled up at"))
 

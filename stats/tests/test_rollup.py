@@ -165,7 +165,7 @@ def test_rolling_up_twice_writes_identical_rows(hand_built_day, center):
     rollup.roll_up(center, first, last, now=AFTER)
     once = list(DailyStat.objects.filter(center=center).order_by("day").values())
 
-    rollup.roll_up(center, first, last, now=AFTER)
+    rollup.roll_up(center, first, last, now=AFTER)  # the same `now`: rolled_up_at compares too
     twice = list(DailyStat.objects.filter(center=center).order_by("day").values())
 
     assert twice == once
