@@ -70,13 +70,13 @@ class Center(models.Model):
             models.CheckConstraint(condition=models.Q(idle_close_minutes__gte=1), name="center_idle_minutes_positive"),
         ]
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def zone(self) -> ZoneInfo:
         """The center's time zone: its days (statistics) and the times its members see."""
         return ZoneInfo(self.time_zone)
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class MemberQuerySet(models.QuerySet):
