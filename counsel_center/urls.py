@@ -20,6 +20,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("center/", choose_center_view, name="choose-center"),
     path("", include("consultations.urls")),
+    path("", include("stats.urls")),
     path("", RedirectView.as_view(pattern_name="console", permanent=False)),
 ]
 # Media files are never served as static files: attachments are downloaded

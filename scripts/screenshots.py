@@ -7,7 +7,8 @@ In a temporary VAR_DIR (so a temporary SQLite database, whatever DATABASE_URL
 says) it migrates, runs `seed_demo`, adds a few Q&A entries and templates the
 demo seed does not have, starts `uvicorn counsel_center.asgi:application` with
 DEBUG=1 on a free port of 127.0.0.1, logs in as agent1 / counsel-demo through
-the login form with a Korean browser, and saves the main screens. The server
+the login form with a Korean browser, and saves the main screens; then, as
+master, the 통계 page (rolled up by `rollup_stats` after the seed). The server
 is stopped and the temporary directory removed however it ends.
 
 Needs the dev requirements (playwright) and Debian's Chromium at
@@ -35,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from consultations.tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - after the path is set
 
 USERNAME, PASSWORD = "agent1", "counsel-demo"  # counsel_center/demo_data.py
+STATS_USERNAME = "master"  # agents do not see statistics (SPEC §6)
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # Customers of the demo seed (counsel_center/demo_data.py) whose consultation agent1 has in progress.
@@ -87,6 +89,7 @@ def prepare(env: dict[str, str]) -> None:
     for command in (
         [python, "manage.py", "migrate", "--no-input", "-v0"],
         [python, "manage.py", "seed_demo"],
+        [python, "manage.py", "rollup_stats"],  # the demo history's daily statistics, up to yesterday
         [python, __file__, "--seed-assist"],
     ):
         subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
@@ -103,17 +106,17 @@ def take(base: str, out: Path) -> list[Path]:
         saved.append(path)
         print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
-    def context(browser, viewport, **options):
+    def context(browser, viewport, *, locale: str = "ko-KR", **options):
         page = browser.new_context(
-            locale="ko-KR", timezone_id="Asia/Seoul", viewport=viewport, color_scheme="light", **options
+            locale=locale, timezone_id="Asia/Seoul", viewport=viewport, color_scheme="light", **options
         ).new_page()
         page.set_default_timeout(15_000)
         page.on("pageerror", lambda error: print(f"  script error on {page.url}: {error}", file=sys.stderr))
         return page
 
-    def log_in(page) -> None:
+    def log_in(page, username: str = USERNAME) -> None:
         page.goto(f"{base}/login/")
-        page.fill("#id_username", USERNAME)
+        page.fill("#id_username", username)
         page.fill("#id_password", PASSWORD)
         page.click(".login-form button[type=submit]")
         page.wait_for_url(f"{base}/consultations/**")
@@ -172,6 +175,21 @@ def take(base: str, out: Path) -> list[Path]:
             simulator.press('[data-role="text"]', "Enter")
             simulator.wait_for_selector('[data-role="outgoing"][data-state="sent"]:has-text("기사님 방문 전에")')
             shot(simulator, "simulator.png")
+
+            # 통계, as the master: opened from the top bar like a user would, in Korean and in English.
+            for name, viewport, tab, options in (
+                ("stats-desktop.png", DESKTOP, "counts", {}),
+                ("stats-phone.png", PHONE, "counts", {"is_mobile": True, "has_touch": True}),
+                ("stats-times-en.png", DESKTOP, "times", {"locale": "en-US"}),
+            ):
+                stats = context(browser, viewport, **options)
+                log_in(stats, STATS_USERNAME)
+                stats.click(".topbar a.topbar-link")
+                stats.wait_for_selector(".stats .chart-svg")
+                if tab != "counts":
+                    stats.click(f'.stats-tabs a[href="?tab={tab}"]')
+                    stats.wait_for_url(f"**/stats/?tab={tab}")
+                shot(stats, name)
         finally:
             browser.close()
     return saved

@@ -22,6 +22,8 @@ WITHOUT_OBJECTS = {
     "logout",
     "choose-center",  # refuses a center that is not the user's: test_console_list.py
     "console",
+    "stats",  # the member's own center only: stats/tests/test_views.py
+    "stats-csv",
     "assist-panel",
     "assist-qna",
     "assist-templates",
