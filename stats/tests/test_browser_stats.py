@@ -5,7 +5,7 @@ pytest-django's live server, in Korean, logged in through the real login form.
 """
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -13,15 +13,13 @@ from django.utils import timezone
 from consultations.tests import browser
 from stats.models import DailyStat
 
-pytestmark = pytest.mark.django_db(transaction=True)
+from .conftest import LAST
 
-LAST = date(2026, 3, 15)  # "yesterday"
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def chromium(live_server, monkeypatch):
-    # The live server runs in this process: the pinned day holds for its requests too.
-    monkeypatch.setattr("stats.report.last_finished_day", lambda center, now=None: LAST)
+def chromium(live_server, monkeypatch, fixed_yesterday):
     with browser.chromium(monkeypatch) as running:
         yield running
 

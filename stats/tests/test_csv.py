@@ -2,32 +2,21 @@
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from stats.models import DailyStat
+from .conftest import LAST
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_yesterday")]
 
 CSV = reverse("stats-csv")
-LAST = date(2026, 3, 15)
 BOM = "\ufeff".encode()
 
 
-@pytest.fixture(autouse=True)
-def _yesterday_is_fixed(monkeypatch):
-    monkeypatch.setattr("stats.report.last_finished_day", lambda center, now=None: LAST)
-
-
-def stat(center, day: date, **numbers) -> DailyStat:
-    return DailyStat.objects.create(center=center, day=day, rolled_up_at=timezone.now(), **numbers)
-
-
 @pytest.fixture
-def days(center, other_center):
+def days(center, other_center, stat):
     stat(
         center,
         LAST,

@@ -7,31 +7,22 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
-from stats.models import DailyStat
 from stats.templatetags.stats_format import duration
 
-pytestmark = pytest.mark.django_db
+from .conftest import LAST
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_yesterday")]
 
 STATS = reverse("stats")
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-LAST = date(2026, 3, 15)  # "yesterday" of every test here
 FIRST = LAST - timedelta(days=91)
 TOPBAR_LINK = f'class="topbar-link" href="{STATS}"'
 
 
-@pytest.fixture(autouse=True)
-def _yesterday_is_fixed(monkeypatch):
-    monkeypatch.setattr("stats.report.last_finished_day", lambda center, now=None: LAST)
-
-
-def stat(center, day: date, **numbers) -> DailyStat:
-    return DailyStat.objects.create(center=center, day=day, rolled_up_at=timezone.now(), **numbers)
-
-
 @pytest.fixture
-def alpha_days(center):
+def alpha_days(center, stat):
     """Center A's numbers. The latest 7 days are 3/9–3/15, the 7 before 3/2–3/8.
 
     Latest: 30 inbound, 12 completed, first responses 320 s over 4 (1 min 20 s), conversations
@@ -51,7 +42,7 @@ def alpha_days(center):
 
 
 @pytest.fixture
-def beta_days(other_center):
+def beta_days(other_center, stat):
     stat(other_center, LAST, inbound=777, closed_same_day=700, completed=555, conversation_seconds=555 * 59)
 
 
@@ -232,7 +223,7 @@ def test_durations_are_written_in_the_member_s_language(seconds, korean, english
         assert duration(seconds) == english
 
 
-def test_a_time_that_went_down_shows_a_down_arrow(client, master, center):
+def test_a_time_that_went_down_shows_a_down_arrow(client, master, center, stat):
     stat(center, LAST, first_response_count=1, first_response_seconds=40)
     stat(center, LAST - timedelta(days=7), first_response_count=1, first_response_seconds=3_700)
 
@@ -242,7 +233,7 @@ def test_a_time_that_went_down_shows_a_down_arrow(client, master, center):
     assert 'class="tile-change change-down"' in html
 
 
-def test_a_count_that_went_down_shows_the_percent_and_a_down_arrow(client, master, center):
+def test_a_count_that_went_down_shows_the_percent_and_a_down_arrow(client, master, center, stat):
     stat(center, LAST, inbound=3)
     stat(center, LAST - timedelta(days=7), inbound=4)
 
@@ -270,7 +261,7 @@ def test_with_nothing_rolled_up_it_says_so(client, master):
 
 @pytest.mark.parametrize("rows", [0, 92])
 def test_it_reads_the_daily_rows_in_one_query_and_never_the_consultations(
-    client, master, center, rows, django_assert_max_num_queries
+    client, master, center, stat, rows, django_assert_max_num_queries
 ):
     for n in range(rows):
         stat(center, LAST - timedelta(days=n), inbound=n, completed=n, closed_same_day=n)
