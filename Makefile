@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format migrations-check messages lock smoke bench bench-console bench-live clean
+.PHONY: run test lint format migrations-check messages lock smoke bench bench-console bench-stats bench-live clean
 
 # Created on demand with the first Python >= 3.12 found (scripts/find-python).
 $(PY):
@@ -65,6 +65,13 @@ bench-console: $(VENV)/.runtime
 		$(PY) bench/console_data.py $(BENCH_DATA_ARGS)
 	DATABASE_URL=$${BENCH_CONSOLE_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/counsel_console_bench} \
 		$(PY) bench/console_bench.py $(BENCH_ARGS)
+
+## bench-stats: the statistics on the console benchmark's data: one day's rollup, 92 days rebuilt, the 통계 page and CSV against the bare view (bench/README.md)
+bench-stats: $(VENV)/.runtime
+	DATABASE_URL=$${BENCH_CONSOLE_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/counsel_console_bench} \
+		$(PY) bench/console_data.py $(BENCH_DATA_ARGS)
+	DATABASE_URL=$${BENCH_CONSOLE_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/counsel_console_bench} \
+		$(PY) bench/stats_bench.py $(BENCH_ARGS)
 
 ## bench-live: live-update latency (webhook → SSE, 20 clients) with Redis and polling, and the cost of 200 idle streams (bench/README.md)
 bench-live: $(VENV)/.runtime

@@ -157,8 +157,10 @@ print("QUERY_COUNTS " + json.dumps(out, ensure_ascii=False))
 """
 
 
-def count_queries(targets: list[Target], env: dict[str, str]) -> dict[str, dict]:
-    code = QUERY_COUNT_CODE.format(username=console_data.LOGIN_USERNAME, password=console_data.PASSWORD)
+def count_queries(
+    targets: list[Target], env: dict[str, str], *, username: str = console_data.LOGIN_USERNAME
+) -> dict[str, dict]:
+    code = QUERY_COUNT_CODE.format(username=username, password=console_data.PASSWORD)
     payload = json.dumps([(t.label, t.path, t.htmx) for t in targets], ensure_ascii=False)
     child_env = {**env, "ALLOWED_HOSTS": env["ALLOWED_HOSTS"] + ",testserver", "DB_POOL_MAX_SIZE": "0"}
     output = run([sys.executable, "-c", SHELL_BOOT + code, payload], env=child_env, timeout=600)
@@ -213,8 +215,8 @@ def cookies_of(response: http.client.HTTPResponse) -> dict[str, str]:
     return {name: morsel.value for name, morsel in jar.items()}
 
 
-def sign_in(port: int) -> str:
-    """POST /login/ with its CSRF token as LOGIN_USERNAME; the Cookie header of the signed-in session."""
+def sign_in(port: int, *, username: str = console_data.LOGIN_USERNAME) -> str:
+    """POST /login/ with its CSRF token as `username`; the Cookie header of the signed-in session."""
     status, body, response = get(port, "/login/", {})
     if status != 200:
         sys.exit(f"GET /login/ answered {status}")
@@ -224,7 +226,7 @@ def sign_in(port: int) -> str:
         sys.exit("no CSRF token on the login page")
     form = urllib.parse.urlencode(
         {
-            "username": console_data.LOGIN_USERNAME,
+            "username": username,
             "password": console_data.PASSWORD,
             "csrfmiddlewaretoken": match.group(1).decode(),
         }
@@ -239,7 +241,7 @@ def sign_in(port: int) -> str:
         connection.close()
     session = cookies_of(response).get("sessionid")
     if response.status != 302 or not session:
-        sys.exit(f"signing in as {console_data.LOGIN_USERNAME} failed: {response.status}")
+        sys.exit(f"signing in as {username} failed: {response.status}")
     return f"sessionid={session}; csrftoken={csrf}"
 
 
@@ -520,153 +522,219 @@ def ratio_table(
     return lines, over
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def prepare(database_url: str, work: Path) -> tuple[dict[str, str], dict[str, str], str]:
+    """The bare database (created, migrated, filled) and the product's static files; (product env, bare env, bare URL).
+
+    Also used by bench/stats_bench.py.
+    """
+    bare_url = bare_database_url(database_url)
+    app_env = server_env(database_url, work / "var", conn_max_age=0)
+    bare_env = server_env(bare_url, work / "var-bare", conn_max_age=0, settings_module="baseline.settings")
+    print(f"preparing {urllib.parse.urlsplit(bare_url).path[1:]} and the product's static files")
+    ensure_database(bare_url)
+    bare_migrate = [sys.executable, "-m", "django", "migrate", "--run-syncdb", "--no-input", "-v0"]
+    run(bare_migrate, env=bare_env, cwd=BARE_DIR)
+    fill_bare(bare_url)
+    (work / "var").mkdir()
+    run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], env=app_env)
+    return app_env, bare_env, bare_url
+
+
+def print_query_counts(targets: list[Target], counts: dict[str, dict]) -> None:
+    for target in targets:
+        c = counts[target.label]
+        print(
+            f"  {target.label:<36} {c['queries']:>3} queries  {c['sql_ms']:7.1f} ms SQL  {c['request_ms']:7.1f} ms"
+            f"  slowest {c['slowest_ms']:6.1f} ms  {c['bytes']:>7,} bytes"
+        )
+
+
+@dataclass
+class Loads:
+    """Every load's figures; the bare view's two p95 per concurrency; the product's peak connections."""
+
+    measures: list[Measure]
+    bare_runs: dict[int, list[float]]
+    peak_connections: int
+
+    @property
+    def bare(self) -> dict[int, float]:
+        return {c: statistics.fmean(runs) for c, runs in self.bare_runs.items()}
+
+
+def load_all(
+    targets: list[Target],
+    *,
+    args: argparse.Namespace,
+    tool: str,
+    work: Path,
+    app_env: dict[str, str],
+    bare_env: dict[str, str],
+    database_url: str,
+    bare_url: str,
+    username: str = console_data.LOGIN_USERNAME,
+) -> Loads:
+    """Start both servers, sign in as `username` and, per concurrency, load the bare view, each target, the bare view.
+
+    `args` holds --seconds, --concurrency (parsed into a list), --workers, --port and --bare-port. Both
+    servers are stopped, and their logs summarized, whatever happens. Also used by bench/stats_bench.py.
+    """
+    script = work / "report.lua"
+    script.write_text(WRK_SCRIPT)
+    product = start_server(
+        "product", "counsel_center", kind="asgi", port=args.port, workers=args.workers, env=app_env, cwd=ROOT,
+        log_dir=work,
+    )  # fmt: skip
+    bare_server = None
+    measures: list[Measure] = []
+    bare_runs: dict[int, list[float]] = {}
+    try:
+        bare_server = start_server(
+            "bare", "baseline", kind="asgi", port=args.bare_port, workers=args.workers, env=bare_env,
+            cwd=BARE_DIR, log_dir=work,
+        )  # fmt: skip
+        wait_until_up(product, "/login/")
+        wait_until_up(bare_server, BARE_PATH)
+        cookie = sign_in(args.port, username=username)
+        for target in targets:
+            warm_up(args.port, target, cookie)
+        warm_up(args.bare_port, BARE_TARGET, "")
+
+        def measure(port: int, target: Target, concurrency: int) -> Measure:
+            waited = wait_until_idle([database_url, bare_url])
+            if waited > 1:
+                print(f"  (waited {waited:.1f} s for the previous URL's last requests)")
+            if tool == "wrk":
+                m = load_wrk(
+                    port, target, cookie if port == args.port else "", concurrency=concurrency,
+                    seconds=args.seconds, script=script,
+                )  # fmt: skip
+            else:
+                m = load_python(
+                    port, target, cookie if port == args.port else "", concurrency=concurrency,
+                    seconds=args.seconds,
+                )  # fmt: skip
+            spread = m.extra.get("connections_per_worker")
+            print(
+                f"  c={concurrency} {m.label:<38} {m.per_second:7.1f} req/s  p50 {m.p50_ms:7.1f} ms"
+                f"  p95 {m.p95_ms:7.1f} ms"
+                + (f"  connections per worker {'/'.join(map(str, spread))}" if spread else "")
+                + (f"  NON-200 {m.non2xx}" if m.non2xx else "")
+                + (f"  socket errors {m.socket_errors}" if m.socket_errors else ""),
+                flush=True,
+            )
+            return m
+
+        with ConnectionWatch(database_url) as watch:
+            for concurrency in args.concurrency:
+                # The baseline before and after the product's URLs: their mean is the reference.
+                first = measure(args.bare_port, BARE_TARGET, concurrency)
+                for target in targets:
+                    measures.append(measure(args.port, target, concurrency))
+                last = measure(args.bare_port, BARE_TARGET, concurrency)
+                bare_runs[concurrency] = [first.p95_ms, last.p95_ms]
+                merged = Measure(
+                    label=BARE_TARGET.label,
+                    concurrency=concurrency,
+                    requests=first.requests + last.requests,
+                    seconds=first.seconds + last.seconds,
+                    p50_ms=(first.p50_ms + last.p50_ms) / 2,
+                    p95_ms=(first.p95_ms + last.p95_ms) / 2,
+                    p99_ms=max(first.p99_ms, last.p99_ms),
+                    max_ms=max(first.max_ms, last.max_ms),
+                    non2xx=first.non2xx + last.non2xx,
+                    socket_errors=first.socket_errors + last.socket_errors,
+                    tool=tool,
+                    extra={
+                        "p95_runs_ms": [first.p95_ms, last.p95_ms],
+                        "p50_runs_ms": [first.p50_ms, last.p50_ms],
+                        "connections_per_worker_runs": [
+                            first.extra.get("connections_per_worker", []),
+                            last.extra.get("connections_per_worker", []),
+                        ],
+                    },
+                )
+                measures.append(merged)
+        return Loads(measures, bare_runs, watch.peak)
+    finally:
+        for server in (product, bare_server):
+            if server is not None:
+                stop_server(server)
+                summarize_log(server.name, server.log_path)
+
+
+def add_load_arguments(parser: argparse.ArgumentParser, *, port: int, bare_port: int) -> None:
+    """The load's flags, shared with bench/stats_bench.py (each its own ports, so both can run)."""
     parser.add_argument("--seconds", type=float, default=5, help="measured seconds per URL and concurrency (5)")
     parser.add_argument("--concurrency", default="1,8", help="comma-separated client concurrencies (1,8)")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes (2)")
-    parser.add_argument("--port", type=int, default=8783, help="port of the product (8783)")
-    parser.add_argument("--bare-port", type=int, default=8784, help="port of the bare baseline (8784)")
+    parser.add_argument("--port", type=int, default=port, help=f"port of the product ({port})")
+    parser.add_argument("--bare-port", type=int, default=bare_port, help=f"port of the bare baseline ({bare_port})")
     parser.add_argument("--only", default="", help="a regular expression: load only the URLs whose label matches")
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto", help="load tool (auto: wrk)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
-    args = parser.parse_args()
-    concurrencies = [int(c) for c in args.concurrency.split(",") if c.strip()]
-    if not 0 < args.seconds <= 120 or not concurrencies or not all(1 <= c <= 64 for c in concurrencies):
+
+
+def check_load_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+    """Parse --concurrency into a list in place and check the bounds; the load tool to use."""
+    args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    if not 0 < args.seconds <= 120 or not args.concurrency or not all(1 <= c <= 64 for c in args.concurrency):
         parser.error("keep --seconds in (0, 120] and each concurrency in [1, 64]")
     tool = args.tool if args.tool != "auto" else ("wrk" if shutil.which("wrk") else "python")
     if tool == "wrk" and not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk), or use --tool python")
+    return tool
+
+
+def print_ratios(loads: Loads, counts: dict[str, dict], targets: list[Target]) -> tuple[list[str], list[str]]:
+    """The table and the bare view's runs; (table lines, labels over RATIO_LIMIT)."""
+    bare = loads.bare
+    lines, over = ratio_table(loads.measures, bare, counts, targets)
+    print()
+    print("\n".join(lines))
+    print()
+    for c, runs in loads.bare_runs.items():
+        print(f"bare p95 at c={c}: runs {runs[0]:.1f} and {runs[1]:.1f} ms, reference {bare[c]:.1f} ms")
+    print(f"peak connections of the product to PostgreSQL: {loads.peak_connections}")
+    return lines, over
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_load_arguments(parser, port=8783, bare_port=8784)
+    args = parser.parse_args()
+    tool = check_load_arguments(parser, args)
 
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url:
         sys.exit("DATABASE_URL is required, e.g. postgres://postgres@127.0.0.1:5432/counsel_console_bench")
     check_database_url(database_url)
     check_product_data(database_url)
-    bare_url = bare_database_url(database_url)
     targets = [t for t in product_targets() if re.search(args.only, t.label)]
     started = time.monotonic()
 
     with tempfile.TemporaryDirectory(prefix="console-bench-") as tmp:
         work = Path(tmp)
-        app_env = server_env(database_url, work / "var", conn_max_age=0)
-        bare_env = server_env(bare_url, work / "var-bare", conn_max_age=0, settings_module="baseline.settings")
-
-        print(f"preparing {urllib.parse.urlsplit(bare_url).path[1:]} and the product's static files")
-        ensure_database(bare_url)
-        bare_migrate = [sys.executable, "-m", "django", "migrate", "--run-syncdb", "--no-input", "-v0"]
-        run(bare_migrate, env=bare_env, cwd=BARE_DIR)
-        fill_bare(bare_url)
-        (work / "var").mkdir()
-        run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], env=app_env)
+        app_env, bare_env, bare_url = prepare(database_url, work)
 
         print("counting queries in-process (test Client, CaptureQueriesContext)")
         counts = count_queries(targets, app_env)
         problems, notes = check_query_counts(targets, counts)
-        for target in targets:
-            c = counts[target.label]
-            print(
-                f"  {target.label:<36} {c['queries']:>3} queries  {c['sql_ms']:7.1f} ms SQL  {c['request_ms']:7.1f} ms"
-                f"  slowest {c['slowest_ms']:6.1f} ms  {c['bytes']:>7,} bytes"
-            )
+        print_query_counts(targets, counts)
 
         print(
             f"gunicorn --workers {args.workers} (uvicorn), DEBUG=0, psycopg pool of {POOL_MAX_SIZE} per worker; "
-            f"{tool}, {args.seconds:g} s per URL at concurrency {', '.join(map(str, concurrencies))}"
+            f"{tool}, {args.seconds:g} s per URL at concurrency {', '.join(map(str, args.concurrency))}"
         )
-        script = work / "report.lua"
-        script.write_text(WRK_SCRIPT)
-        product = start_server(
-            "product", "counsel_center", kind="asgi", port=args.port, workers=args.workers, env=app_env, cwd=ROOT,
-            log_dir=work,
+        loads = load_all(
+            targets, args=args, tool=tool, work=work, app_env=app_env, bare_env=bare_env,
+            database_url=database_url, bare_url=bare_url,
         )  # fmt: skip
-        bare_server = None
-        measures: list[Measure] = []
-        bare_runs: dict[int, list[float]] = {}
-        try:
-            bare_server = start_server(
-                "bare", "baseline", kind="asgi", port=args.bare_port, workers=args.workers, env=bare_env,
-                cwd=BARE_DIR, log_dir=work,
-            )  # fmt: skip
-            wait_until_up(product, "/login/")
-            wait_until_up(bare_server, BARE_PATH)
-            cookie = sign_in(args.port)
-            for target in targets:
-                warm_up(args.port, target, cookie)
-            warm_up(args.bare_port, BARE_TARGET, "")
 
-            def measure(port: int, target: Target, concurrency: int) -> Measure:
-                waited = wait_until_idle([database_url, bare_url])
-                if waited > 1:
-                    print(f"  (waited {waited:.1f} s for the previous URL's last requests)")
-                if tool == "wrk":
-                    m = load_wrk(
-                        port, target, cookie if port == args.port else "", concurrency=concurrency,
-                        seconds=args.seconds, script=script,
-                    )  # fmt: skip
-                else:
-                    m = load_python(
-                        port, target, cookie if port == args.port else "", concurrency=concurrency,
-                        seconds=args.seconds,
-                    )  # fmt: skip
-                spread = m.extra.get("connections_per_worker")
-                print(
-                    f"  c={concurrency} {m.label:<38} {m.per_second:7.1f} req/s  p50 {m.p50_ms:7.1f} ms"
-                    f"  p95 {m.p95_ms:7.1f} ms"
-                    + (f"  connections per worker {'/'.join(map(str, spread))}" if spread else "")
-                    + (f"  NON-200 {m.non2xx}" if m.non2xx else "")
-                    + (f"  socket errors {m.socket_errors}" if m.socket_errors else ""),
-                    flush=True,
-                )
-                return m
-
-            with ConnectionWatch(database_url) as watch:
-                for concurrency in concurrencies:
-                    # The baseline before and after the product's URLs: their mean is the reference.
-                    first = measure(args.bare_port, BARE_TARGET, concurrency)
-                    for target in targets:
-                        measures.append(measure(args.port, target, concurrency))
-                    last = measure(args.bare_port, BARE_TARGET, concurrency)
-                    bare_runs[concurrency] = [first.p95_ms, last.p95_ms]
-                    merged = Measure(
-                        label=BARE_TARGET.label,
-                        concurrency=concurrency,
-                        requests=first.requests + last.requests,
-                        seconds=first.seconds + last.seconds,
-                        p50_ms=(first.p50_ms + last.p50_ms) / 2,
-                        p95_ms=(first.p95_ms + last.p95_ms) / 2,
-                        p99_ms=max(first.p99_ms, last.p99_ms),
-                        max_ms=max(first.max_ms, last.max_ms),
-                        non2xx=first.non2xx + last.non2xx,
-                        socket_errors=first.socket_errors + last.socket_errors,
-                        tool=tool,
-                        extra={
-                            "p95_runs_ms": [first.p95_ms, last.p95_ms],
-                            "p50_runs_ms": [first.p50_ms, last.p50_ms],
-                            "connections_per_worker_runs": [
-                                first.extra.get("connections_per_worker", []),
-                                last.extra.get("connections_per_worker", []),
-                            ],
-                        },
-                    )
-                    measures.append(merged)
-            peak_connections = watch.peak
-        finally:
-            for server in (product, bare_server):
-                if server is not None:
-                    stop_server(server)
-                    summarize_log(server.name, server.log_path)
-
-    bare = {c: statistics.fmean(runs) for c, runs in bare_runs.items()}
-    lines, over = ratio_table(measures, bare, counts, targets)
-    print()
-    print("\n".join(lines))
-    print()
-    for c, runs in bare_runs.items():
-        print(f"bare p95 at c={c}: runs {runs[0]:.1f} and {runs[1]:.1f} ms, reference {bare[c]:.1f} ms")
-    print(f"peak connections of the product to PostgreSQL: {peak_connections}")
+    lines, over = print_ratios(loads, counts, targets)
     print(f"whole run: {time.monotonic() - started:.0f} s")
+    measures = loads.measures
     non200 = [f"{m.label} (c={m.concurrency}): {m.non2xx} non-200" for m in measures if m.non2xx]
     problems += non200
     if over:
@@ -689,13 +757,13 @@ def main() -> int:
         "seconds": args.seconds,
         "workers": args.workers,
         "pool_max_size": POOL_MAX_SIZE,
-        "bare_p95_ms": bare,
+        "bare_p95_ms": loads.bare,
         "measures": [asdict(m) | {"per_second": round(m.per_second, 1)} for m in measures],
         "queries": counts,
         "over": over,
         "problems": problems,
         "query_count_notes": notes,
-        "peak_connections": peak_connections,
+        "peak_connections": loads.peak_connections,
     }
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")

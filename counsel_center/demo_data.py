@@ -1,8 +1,10 @@
 """The demo center's cast and stories, played by `manage.py seed_demo`.
 
 Data only: who works in the demo center, which customers write in, what they
-say, and how each consultation ends. The command turns it into lifecycle calls
-on a timeline, so every row is written the way production writes it.
+say, and how each consultation ends; and, for the statistics, the shape of
+three months of everyday history (HISTORY_*). The command turns it into
+lifecycle calls on a timeline, so every row is written the way production
+writes it.
 
 Times (`Visit.start`):
 - ``"3d 14:05"`` — 14:05 in the center's time zone, 3 days before today;
@@ -461,6 +463,141 @@ CUSTOMERS = (
     ),
 )
 # fmt: on
+
+# --- history: three months of everyday consultations, so that 통계 (SPEC §6) has figures at once ---
+#
+# Besides the stories above, every past day of the last HISTORY_DAYS gets ordinary consultations from
+# a pool of regular customers: a short dialogue, answered by whoever has room, closed in one of the
+# usual ways. Past days only, within office hours (they end before 18:00, like the stories' past-day
+# visits), so the plan is the same whatever hour the command runs at.
+HISTORY_DAYS = 92  # stats.rollup.RANGE_DAYS: the statistics' whole range, up to yesterday
+HISTORY_SEED = 20240612  # its own generator: the stories' timings stay as they were
+HISTORY_CUSTOMERS = 600  # ~1,500 consultations from 600 customers: many come back
+# Inbound on a weekday grows linearly from the first figure (oldest day) to the second (yesterday);
+# each weekday (Monday first) scales it, a little noise is added, and the result stays within the bounds.
+HISTORY_WEEKDAY_INBOUND = (14, 23)
+HISTORY_DAY_FACTORS = (1.15, 1.05, 1.0, 1.0, 0.9, 0.5, 0.4)
+HISTORY_INBOUND_BOUNDS = (8, 30)
+# When requests arrive: the weight of each starting hour (a request at 16:59 is still done before 18:00).
+# On each past day but yesterday, this is the chance of one more request after 18:00: nobody answers it
+# and the customer gives up the next morning, so that day's 당일 상담완료율 is under 100 %.
+HISTORY_AFTER_HOURS = 0.4
+HISTORY_HOURS = {9: 5, 10: 10, 11: 9, 12: 4, 13: 7, 14: 10, 15: 9, 16: 6}
+# Who answers, by weight, among those with room under the limits (R5, R7) at the time.
+HISTORY_ASSIGNEES = {"agent1": 3, "agent2": 3, "agent3": 3, "manager": 1}
+HISTORY_ASSIGNED_BY = "manager"  # assigns one consultation in ten (담당자 변경); the others are taken (나에게 할당)
+NOT_ANSWERED = "not_answered"  # the customer gives up before anyone answers: !종료 or the chatbot
+HISTORY_OUTCOMES = {CLOSED_BY_AGENT: 62, CUSTOMER_END: 11, IDLE: 12, CHATBOT: 7, NOT_ANSWERED: 8}
+# Minutes from the first answer to the close (평균 대화시간): (low, high, most likely).
+HISTORY_CONVERSATION_MINUTES = (5, 40, 11)
+
+HISTORY_SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
+HISTORY_GIVEN_NAMES = (
+    "민준", "서연", "도윤", "하은", "시우", "지우", "주원", "서윤", "예준", "지호", "하준", "수아", "은우", "지아",
+    "유준", "채원", "건우", "다은", "현우", "예린", "태윤", "소율", "준서", "나연", "승민", "유나", "재원", "가은",
+)  # fmt: skip
+HISTORY_NICKNAMES = (
+    "달빛소녀", "커피중독", "주말엔등산", "새벽배송러", "고양이두마리", "초보엄마", "운동하는직장인", "행복한쇼핑",
+    "민트초코", "퇴근하고싶다", "봄날의곰", "책읽는밤", "캠핑가자", "단골손님", "바다소리", "해피바이러스",
+)  # fmt: skip
+
+# Short everyday dialogues: the customer's opening lines, the answer, the customer's reply. The command
+# adds how it ends (a closing line, a follow-up left unanswered, !종료, the chatbot).
+HISTORY_DIALOGUES: tuple[tuple[tuple[str, str], ...], ...] = (
+    (
+        ("c", "주문한 상품 언제 도착하나요?"),
+        ("c", "주문번호 {order}입니다"),
+        ("a", "안녕하세요, {agent}입니다. 오늘 오전에 출고되어 내일 도착 예정입니다. 송장번호는 {invoice}입니다."),
+        ("c", "네 감사합니다!"),
+    ),
+    (
+        ("c", "반품하고 싶은데 어떻게 하나요?"),
+        ("a", "안녕하세요, {agent}입니다. 마이페이지 > 주문내역에서 '반품 신청'을 눌러 주세요."),
+        ("a", "신청하시면 2~3일 안에 회수 기사님이 방문합니다."),
+        ("c", "아 찾았어요. 신청했습니다"),
+    ),
+    (
+        ("c", "슬랙스 사이즈 문의드려요. 평소 28 입는데 M이 맞을까요?"),
+        ("a", "안녕하세요, {agent}입니다. 이 상품의 M은 허리 29~30이라 S(27~28)를 권해 드려요."),
+        ("c", "그럼 S로 주문할게요"),
+    ),
+    (
+        ("c", "생일 쿠폰은 언제 들어오나요?"),
+        ("a", "안녕하세요, {agent}입니다. 생일 쿠폰은 생일 7일 전에 발급되고 30일 동안 쓰실 수 있습니다."),
+        ("c", "아하 알겠습니다"),
+    ),
+    (
+        ("c", "무통장으로 입금했는데 아직 입금 확인 중이라고 나와요"),
+        ("c", "주문번호 {order}입니다"),
+        ("a", "안녕하세요, {agent}입니다. 방금 입금이 확인되어 결제 완료로 바뀌었습니다. 오늘 출고 예정입니다."),
+        ("c", "빠른 확인 감사합니다"),
+    ),
+    (
+        ("c", "구매 적립금은 언제 들어와요?"),
+        ("a", "안녕하세요, {agent}입니다. 구매 확정 다음 날 지급됩니다. 배송 완료 7일 뒤에 자동으로 구매 확정돼요."),
+        ("c", "네 확인했어요"),
+    ),
+    (
+        ("c", "주문 취소 가능한가요? {order}"),
+        ("a", "안녕하세요, {agent}입니다. 아직 출고 전이라 바로 취소해 드렸습니다."),
+        ("a", "카드 승인은 2~3영업일 안에 취소됩니다."),
+        ("c", "감사합니다~"),
+    ),
+    (
+        ("c", "니트 소매에 올이 풀려서 왔어요"),
+        ("c", "교환 가능할까요?"),
+        ("a", "안녕하세요, {agent}입니다. 불편을 드려 죄송합니다. 무료 교환으로 접수해 드렸습니다."),
+        ("a", "2~3일 안에 회수 기사님이 방문하시니 받으신 상품을 전달해 주세요."),
+        ("c", "네 감사해요"),
+    ),
+    (
+        ("c", "베이지 가디건 재입고 예정 있나요?"),
+        ("a", "안녕하세요, {agent}입니다. 다음 주 금요일 입고 예정이에요. 상품 페이지에서 재입고 알림을 신청하세요."),
+        ("c", "알림 신청했어요!"),
+    ),
+    (
+        ("c", "선물 포장도 되나요?"),
+        ("a", "안녕하세요, {agent}입니다. 주문서에서 '선물 포장'을 고르시면 2,000원에 포장해 드립니다."),
+        ("c", "좋네요 그렇게 할게요"),
+    ),
+    (
+        ("c", "배송지를 바꾸고 싶어요. 주문번호 {order}"),
+        ("a", "안녕하세요, {agent}입니다. 출고 전이라 변경할 수 있습니다. 새 주소를 알려주세요."),
+        ("c", "경기도 성남시 분당구 판교역로 100, 3층이요"),
+    ),
+    (
+        ("c", "카드 영수증은 어디서 출력하나요?"),
+        ("a", "안녕하세요, {agent}입니다. 마이페이지 > 주문내역 > 주문 상세에서 '영수증 출력'을 누르시면 됩니다."),
+        ("c", "찾았어요 감사합니다"),
+    ),
+    (
+        ("c", "무료배송 기준이 얼마예요?"),
+        ("a", "안녕하세요, {agent}입니다. 30,000원 이상 구매하시면 무료 배송이고, 도서산간은 3,000원이 추가됩니다."),
+        ("c", "아 네 알겠습니다"),
+    ),
+    (
+        ("c", "회원 등급은 언제 올라가요?"),
+        ("a", "안녕하세요, {agent}입니다. 매월 1일에 지난 6개월 구매 금액으로 다시 정해집니다."),
+        ("a", "지금은 실버 등급이고, 골드까지 42,000원 남으셨어요."),
+        ("c", "오 얼마 안 남았네요 ㅎㅎ"),
+    ),
+    (
+        ("c", "비밀번호를 잊어버렸어요"),
+        ("a", "안녕하세요, {agent}입니다. 로그인 화면의 '비밀번호 찾기'에서 휴대폰 인증 후 새로 정하실 수 있습니다."),
+        ("c", "됐어요 감사합니다"),
+    ),
+    (
+        ("c", "배송 완료로 나오는데 물건이 없어요"),
+        ("c", "주문번호는 {order}예요"),
+        ("a", "안녕하세요, {agent}입니다. 택배 기사님께 확인해 보니 경비실에 맡기셨다고 합니다."),
+        ("c", "아 경비실에 있네요! 감사합니다"),
+    ),
+)  # fmt: skip
+FOLLOW_UP_LINES = (
+    "혹시 더 궁금하신 점 있으실까요?",
+    "처리되었는지 확인 부탁드립니다. 추가 문의 있으시면 말씀해 주세요.",
+    "다른 도움이 필요하시면 편하게 말씀해 주세요.",
+)
 
 # The Q&A base and reply templates of the demo center (SPEC §3 즐겨찾기).
 QNAS = [

@@ -1,13 +1,14 @@
-"""`manage.py seed_demo`: the demo center, its people and its stories.
+"""`manage.py seed_demo`: the demo center, its people, its stories and three months of history.
 
 The command is run once for the module, in a transaction rolled back at the
-end, and every test reads that data inside its own savepoint: seeding takes a
-few seconds, far more than the checks.
+end, and every test reads that data inside its own savepoint: seeding takes
+about fifteen seconds, far more than the checks.
 """
 
 from collections import Counter, defaultdict
 from datetime import timedelta
 from io import StringIO
+from statistics import fmean
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
@@ -18,8 +19,11 @@ from django.utils import timezone
 
 from consultations import lifecycle
 from consultations.models import CloseReason, Consultation, Event, Message, QnA, Status, Template
+from counsel_center import demo_data
 from counsel_center.models import MAX_WAITING_PER_MEMBER, Center, Member
 from customers.models import Block, Customer
+from stats import rollup
+from stats.models import DailyStat
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +34,17 @@ STAFF = {
     "agent2": Member.Role.AGENT,
     "agent3": Member.Role.AGENT,
 }
-TABLES = (get_user_model(), Member, Center, Customer, Consultation, Message, Event, Block, QnA, Template)
+TABLES = (get_user_model(), Member, Center, Customer, Consultation, Message, Event, Block, QnA, Template, DailyStat)
+STORY_CUSTOMERS = "demo-customer-"  # the user keys of the stories' customers; the history's are demo-regular-NNN
+STAT_FIELDS = (
+    "day",
+    "inbound",
+    "completed",
+    "closed_same_day",
+    "first_response_count",
+    "first_response_seconds",
+    "conversation_seconds",
+)
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +71,14 @@ def counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in TABLES}
 
 
+def stories(center):
+    return Consultation.objects.filter(center=center, customer__user_key__startswith=STORY_CUSTOMERS)
+
+
+def history(center):
+    return Consultation.objects.filter(center=center).exclude(customer__user_key__startswith=STORY_CUSTOMERS)
+
+
 def test_it_creates_the_demo_center_with_default_settings(center):
     assert center.name == "데모 상담센터"
     assert center.webhook_secret == "demo-webhook-secret"
@@ -68,6 +90,7 @@ def test_it_takes_the_webhook_secret_from_the_environment(center, monkeypatch):
     Consultation.objects.filter(center=center).delete()
     center.delete()
     monkeypatch.setenv("DEMO_WEBHOOK_SECRET", "from-the-env")
+    monkeypatch.setattr(demo_data, "HISTORY_DAYS", 0)  # the stories alone: two seconds, not fifteen
 
     call_command("seed_demo", stdout=StringIO())
 
@@ -87,7 +110,7 @@ def test_it_creates_five_members_who_log_in_with_the_demo_password(center):
 
 
 def test_it_creates_about_forty_customers_some_noted_some_friends_some_blocked(center):
-    customers = list(Customer.objects.filter(center=center).with_block_state())
+    customers = list(Customer.objects.filter(center=center, user_key__startswith=STORY_CUSTOMERS).with_block_state())
 
     assert 35 <= len(customers) <= 45
     assert {c.user_key for c in customers} == {f"demo-customer-{n:02d}" for n in range(1, len(customers) + 1)}
@@ -100,7 +123,7 @@ def test_it_creates_about_forty_customers_some_noted_some_friends_some_blocked(c
     assert 1 <= sum(c.is_blocked_now for c in customers) <= 2
     assert Block.objects.filter(customer__center=center, ended_at__isnull=False).exists()
     # The first contact is the first message, not the moment the command ran.
-    for customer in customers:
+    for customer in Customer.objects.filter(center=center).prefetch_related("consultations"):
         assert customer.created_at == min(c.requested_at for c in customer.consultations.all())
 
 
@@ -166,16 +189,28 @@ def test_it_writes_alternating_korean_dialogues(center):
             senders = [m.sender for m in messages]
             assert senders.count(Message.Sender.AGENT) >= 1
             assert senders.count(Message.Sender.CUSTOMER) >= 2
-    assert Message.objects.filter(consultation__center=center).count() >= 5 * Consultation.objects.count()
+    story_messages = Message.objects.filter(consultation__in=stories(center)).count()
+    assert story_messages >= 5 * stories(center).count()
+    assert Message.objects.filter(consultation__in=history(center)).count() >= 3 * history(center).count()
 
 
-def test_it_spreads_history_over_three_weeks_in_increasing_order(center):
+def test_it_spreads_the_stories_over_three_weeks_and_the_history_over_three_months(center):
     now = timezone.now()
-    consultations = Consultation.objects.filter(center=center).prefetch_related("messages", "events")
+    today = timezone.localdate(now, center.zone)
 
-    requested = [c.requested_at for c in consultations]
+    requested = list(stories(center).values_list("requested_at", flat=True))
     assert now - timedelta(days=22) < min(requested) < now - timedelta(days=14)
     assert sum(now - r < timedelta(hours=12) for r in requested) >= 20
+    past = history(center)
+    days = {timezone.localdate(r, center.zone) for r in past.values_list("requested_at", flat=True)}
+    assert days == {today - timedelta(days=n) for n in range(1, demo_data.HISTORY_DAYS + 1)}
+    assert not past.exclude(status=Status.CLOSED).exists()
+
+
+def test_it_plays_every_consultation_in_increasing_order(center):
+    now = timezone.now()
+    consultations = Consultation.objects.filter(center=center).prefetch_related("messages")
+
     for consultation in consultations:
         times = [m.created_at for m in consultation.messages.all()]
         assert times == sorted(times)
@@ -206,12 +241,64 @@ def test_it_leaves_nothing_for_the_idle_sweep_to_close(center):
 
 def test_it_changes_nothing_when_run_again(center):
     before = counts()
+    statistics = list(DailyStat.objects.filter(center=center).values())
     out = StringIO()
 
     call_command("seed_demo", stdout=out)
 
     assert counts() == before
+    assert list(DailyStat.objects.filter(center=center).values()) == statistics
     assert "nothing changed" in out.getvalue()
+
+
+def test_it_rolls_up_the_statistics_of_the_last_92_days(center, seed_output):
+    last = rollup.last_finished_day(center)
+    first = last - timedelta(days=rollup.RANGE_DAYS - 1)
+
+    stored = list(DailyStat.objects.for_range(center, first, last).values_list(*STAT_FIELDS))
+
+    assert DailyStat.objects.filter(center=center).count() == rollup.RANGE_DAYS == 92
+    assert [row[0] for row in stored] == [first + timedelta(days=n) for n in range(92)]
+    # The rollup's own figures, not numbers of the seed's: a fresh measure agrees with every row.
+    assert stored == [tuple(getattr(row, name) for name in STAT_FIELDS) for row in rollup.measure(center, first, last)]
+    assert "통계 92일치" in seed_output
+
+
+def test_it_gives_the_statistics_realistic_days(center):
+    rows = list(DailyStat.objects.filter(center=center).order_by("day"))
+    weekdays = [row.inbound for row in rows if row.day.weekday() < 5]
+    weekends = [row.inbound for row in rows if row.day.weekday() >= 5]
+
+    # Every day of the history has 8 to 30, plus the stories' (just after midnight the range starts a day earlier).
+    assert sum(row.inbound >= 8 for row in rows) >= 0.9 * len(rows)
+    assert max(row.inbound for row in rows) <= 40
+    assert fmean(weekends) < 0.7 * fmean(weekdays)
+    assert fmean(r.inbound for r in rows[-28:]) > 1.2 * fmean(r.inbound for r in rows[:28])  # a slow rise
+    # Most are answered; a few close the next day (after-hours requests), so not every day is at 100 %.
+    assert 0.8 * sum(r.inbound for r in rows) < sum(r.completed for r in rows) < sum(r.inbound for r in rows)
+    assert any(r.closed_same_day < r.inbound for r in rows)
+    first_response = sum(r.first_response_seconds for r in rows) / sum(r.first_response_count for r in rows)
+    conversation = sum(r.conversation_seconds for r in rows) / sum(r.completed for r in rows)
+    assert 60 < first_response < 10 * 60
+    assert 5 * 60 < conversation < 40 * 60
+
+
+def test_it_closes_the_history_in_every_usual_way(center):
+    reasons = Counter(history(center).values_list("close_reason", flat=True))
+    never_answered = history(center).filter(first_response_at__isnull=True)
+
+    assert set(reasons) == {
+        CloseReason.AGENT,
+        CloseReason.CUSTOMER_END,
+        CloseReason.CHATBOT_SWITCH,
+        CloseReason.IDLE_TIMEOUT,
+    }
+    assert reasons[CloseReason.AGENT] > history(center).count() / 2
+    assert 0.03 * history(center).count() < never_answered.count() < 0.2 * history(center).count()
+    assert not never_answered.exclude(close_reason__in=[CloseReason.CUSTOMER_END, CloseReason.CHATBOT_SWITCH]).exists()
+    # Regular customers come back: fewer customers than consultations.
+    regulars = Customer.objects.filter(center=center).exclude(user_key__startswith=STORY_CUSTOMERS)
+    assert regulars.count() < history(center).count() / 2
 
 
 def test_it_gives_the_center_a_korean_qna_base_and_templates(center):

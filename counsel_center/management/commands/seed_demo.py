@@ -3,17 +3,28 @@
 Every consultation, message, flag and block is written through
 consultations.lifecycle, as the webhook and the console would write it, so the
 Event log, the statistics and the console see exactly what production data
-looks like. The stories in counsel_center/demo_data.py are laid out on one
-timeline over the last three weeks, sorted, and played in order with the
-lifecycle clock frozen at each step's time: events get increasing ids in time
-order and every limit (R5, R7) is checked at the moment it would apply.
+looks like. The stories in counsel_center/demo_data.py (over the last three
+weeks) and its history (about 1,500 short everyday consultations on each day
+of the last three months, HISTORY_*) are laid out on one timeline, sorted, and
+played in order with the lifecycle clock frozen at each step's time: events
+get increasing ids in time order and every limit (R5, R7) is checked at the
+moment it would apply. Last, stats.rollup (the nightly job's code) rolls up the
+92 days up to yesterday, so 통계 has figures at once.
+
+The history goes through the lifecycle too, though `bulk_create` would write
+it in a second: its replay costs about 13 s (on SQLite the seed went from
+about 2 s to about 15 s), once per fresh database, and in exchange its rows,
+Events and statistics are the product's own, and the Event ids follow the
+clock across stories and history alike, which rows written apart could not.
 """
 
 import os
 import random
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from statistics import fmean
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -27,6 +38,7 @@ from consultations.models import CloseReason, Consultation, Message, QnA, Status
 from counsel_center import demo_data as demo
 from counsel_center.models import Center, Member
 from customers.models import Customer
+from stats import rollup
 
 CLOSE_REASONS = {
     demo.CLOSED_BY_AGENT: CloseReason.AGENT,
@@ -40,6 +52,23 @@ OPEN_OUTCOMES = {
     demo.WAITING: Status.WAITING,
     demo.IN_PROGRESS: Status.IN_PROGRESS,
 }
+
+
+# The end of a consultation still open at the end of the plan.
+FOREVER = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Regular:
+    """A customer of the history (demo_data: HISTORY_*), played like a story's DemoCustomer."""
+
+    number: int
+    profile_nickname: str
+    is_friend: bool
+
+    @property
+    def user_key(self) -> str:
+        return f"demo-regular-{self.number:03d}"
 
 
 @dataclass
@@ -76,6 +105,11 @@ class Plan:
 
 def _seconds(rng: random.Random, low: int, high: int) -> timedelta:
     return timedelta(seconds=rng.randint(low, high))
+
+
+def _values(rng: random.Random) -> dict[str, str]:
+    """An order and an invoice number for a visit's placeholders."""
+    return {"order": f"DM{rng.randint(10**7, 10**8 - 1)}", "invoice": str(rng.randint(10**11, 10**12 - 1))}
 
 
 def _opening(lines):
@@ -146,6 +180,8 @@ class Planner:
         self.tz = ZoneInfo(center.time_zone)
         self.rng = random.Random(demo.RANDOM_SEED)  # noqa: S311 - reproducible demo timings, not secrets
         self.plan = Plan()
+        # When each member holds a consultation (assigned until closed), so the history finds who has room.
+        self.busy: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
 
     # --- time -------------------------------------------------------------
 
@@ -191,7 +227,7 @@ class Planner:
         rng = self.rng
         label = f"{spec.user_key} #{number}"
         consultation = Ref()
-        values = {"order": f"DM{rng.randint(10**7, 10**8 - 1)}", "invoice": str(rng.randint(10**11, 10**12 - 1))}
+        values = _values(rng)
         lines = select_lines(visit)
         if visit.outcome == demo.IN_PROGRESS and not visit.hold and lines[-1][0] != "c":
             raise CommandError(
@@ -200,6 +236,7 @@ class Planner:
 
         t = start
         assignee = ""
+        assigned_at: datetime | None = None
         on_hold = False
         handover_pending = bool(visit.handover_to)
         previous = None
@@ -215,9 +252,9 @@ class Planner:
             self.add(t, f"{label}: customer", self._customer_says(spec, customer, consultation, text, event_id, opens))
 
         def assign() -> None:
-            nonlocal t, assignee
+            nonlocal t, assignee, assigned_at
             t += _seconds(rng, 60, 360)
-            assignee = visit.assignee
+            assignee, assigned_at = visit.assignee, t
             if visit.assigned_by:
                 self.add(t, f"{label}: assign", self._change_assignee(consultation, visit.assigned_by, assignee))
             else:
@@ -308,6 +345,10 @@ class Planner:
             self.add(t, f"{label}: block", self._block(customer, by, reason, note))
 
         status = OPEN_OUTCOMES.get(outcome, Status.CLOSED)
+        if assigned_at is not None:
+            until = t if status == Status.CLOSED else FOREVER
+            for username in {visit.assignee, visit.handover_to} - {""}:
+                self.busy[username].append((assigned_at, until))
         self.plan.expected.append(
             Expected(
                 label=label,
@@ -320,6 +361,187 @@ class Planner:
             )
         )
         return t, assignee
+
+    # --- history ------------------------------------------------------------------
+
+    def plan_history(self) -> None:
+        """Everyday consultations on each of the last HISTORY_DAYS past days (demo_data: HISTORY_*).
+
+        Planned after the stories, so it knows when each member is busy with one:
+        a consultation goes to someone who holds fewer than the concurrent limit
+        (R7, and so R5) all along it, and when nobody does, nobody answers it.
+        Everything ends before 18:00 yesterday, where the minute visits may start.
+        """
+        rng = random.Random(demo.HISTORY_SEED)  # noqa: S311 - reproducible demo history, not secrets
+        today = self.anchor.astimezone(self.tz).date()
+        evening = datetime.combine(today - timedelta(days=1), time(18), tzinfo=self.tz)
+        regulars = [self._regular(rng, number) for number in range(1, demo.HISTORY_CUSTOMERS + 1)]
+        free_at: dict[int, datetime] = {}  # when a regular's last consultation ends: one open at a time (R3)
+        visits: dict[int, int] = defaultdict(int)
+        hours, hour_weights = zip(*demo.HISTORY_HOURS.items(), strict=True)
+        for back in range(demo.HISTORY_DAYS, 0, -1):
+            day = today - timedelta(days=back)
+            count = self._inbound(rng, day, progress=(demo.HISTORY_DAYS - back) / max(demo.HISTORY_DAYS - 1, 1))
+            # A busy day answers more slowly than an average weekday.
+            load = count / fmean(demo.HISTORY_WEEKDAY_INBOUND)
+            starts = [(self._moment(rng, day, hour), False) for hour in rng.choices(hours, hour_weights, k=count)]
+            if back > 1 and rng.random() < demo.HISTORY_AFTER_HOURS:
+                starts[-1] = (self._moment(rng, day, rng.randint(18, 22)), True)
+            for start, after_hours in sorted(starts):
+                first = rng.randrange(len(regulars))
+                regular = next(
+                    candidate
+                    for offset in range(len(regulars))
+                    if free_at.get((candidate := regulars[(first + offset) % len(regulars)]).number, start) <= start
+                )
+                visits[regular.number] += 1
+                number = visits[regular.number]
+                if after_hours:
+                    end = self.plan_after_hours(rng, regular, number, start)
+                else:
+                    end = self.plan_history_visit(rng, regular, number, start, load=load)
+                if end >= evening:
+                    raise CommandError(f"{regular.user_key} #{number}: a history visit ends after 18:00 yesterday.")
+                free_at[regular.number] = end + timedelta(seconds=1)
+
+    def _moment(self, rng: random.Random, day: date, hour: int) -> datetime:
+        return datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)), tzinfo=self.tz)
+
+    @staticmethod
+    def _regular(rng: random.Random, number: int) -> Regular:
+        if number % 7 == 0:
+            name = demo.HISTORY_NICKNAMES[(number // 7) % len(demo.HISTORY_NICKNAMES)]
+        else:
+            name = rng.choice(demo.HISTORY_SURNAMES) + rng.choice(demo.HISTORY_GIVEN_NAMES)
+        return Regular(number, name, is_friend=rng.random() < 0.75)
+
+    @staticmethod
+    def _inbound(rng: random.Random, day: date, *, progress: float) -> int:
+        """The day's number of new consultations: the trend, the weekday, some noise, within bounds."""
+        low, high = demo.HISTORY_WEEKDAY_INBOUND
+        mean = (low + (high - low) * progress) * demo.HISTORY_DAY_FACTORS[day.weekday()]
+        least, most = demo.HISTORY_INBOUND_BOUNDS
+        return min(most, max(least, round(rng.gauss(mean, mean**0.5))))
+
+    def has_room(self, username: str, first: datetime, last: datetime) -> bool:
+        """Fewer than the concurrent limit of the member's consultations overlap first..last.
+
+        Each one added this way keeps every moment at or under the limit, so
+        neither R7 nor (a lower count) R5 refuses a step of the replay.
+        """
+        held = sum(1 for begin, end in self.busy[username] if begin <= last and first <= end)
+        return held < self.center.concurrent_limit
+
+    def plan_history_visit(
+        self, rng: random.Random, regular: Regular, number: int, start: datetime, *, load: float
+    ) -> datetime:
+        """Plan one everyday consultation; return when its last step happens.
+
+        The times come first, since who answers depends on who is free all
+        along: the first answer a few minutes after the request (longer on
+        busy days: `load`), the end HISTORY_CONVERSATION_MINUTES after it.
+        """
+        values = _values(rng)
+        lines = rng.choice(demo.HISTORY_DIALOGUES)
+        opening = _opening(lines)
+        outcome = rng.choices(list(demo.HISTORY_OUTCOMES), list(demo.HISTORY_OUTCOMES.values()))[0]
+        idle = timedelta(minutes=self.center.idle_close_minutes)
+
+        # (time, who, text) of each line; then when the last step happens.
+        said = [(start, "c", opening[0][1])]
+        for _, text in opening[1:]:
+            said.append((said[-1][0] + _seconds(rng, 8, 40), "c", text))
+        assigned_at = said[-1][0] + timedelta(seconds=round(rng.uniform(40, 300) * load))
+        answered = said[:]
+        first_answer = t = assigned_at + _seconds(rng, 30, 120)
+        for who, text in lines[len(opening) :]:
+            if who == "a":
+                answered.append((t, "a", text))
+                t += _seconds(rng, 15, 60)
+            else:
+                # The customer replies within minutes: an agent's line left longer would be swept (R9.4).
+                t = answered[-1][0] + _seconds(rng, 40, 480)
+                answered.append((t, "c", text))
+        low, high, mode = demo.HISTORY_CONVERSATION_MINUTES
+        done_at = max(first_answer + timedelta(minutes=rng.triangular(low, high, mode)), t + _seconds(rng, 60, 120))
+        if outcome == demo.CLOSED_BY_AGENT:
+            answered.append((done_at - _seconds(rng, 10, 40), "a", rng.choice(demo.CLOSING_LINES)))
+        elif outcome == demo.CUSTOMER_END:
+            answered.append((done_at, "c", lifecycle.END_COMMAND))
+        elif outcome == demo.IDLE:
+            follow_up = max(done_at - idle - _seconds(rng, 5, 55), t + _seconds(rng, 20, 60))
+            answered.append((follow_up, "a", rng.choice(demo.FOLLOW_UP_LINES)))
+            done_at = follow_up + idle + _seconds(rng, 5, 55)  # the sweep's next round (R9.4)
+
+        candidates = [name for name in demo.HISTORY_ASSIGNEES if self.has_room(name, assigned_at, done_at)]
+        if outcome == demo.NOT_ANSWERED or not candidates:
+            # Nobody answers: after a few minutes the customer ends it or turns to the chatbot.
+            return self._not_answered(rng, regular, number, said, said[-1][0] + _seconds(rng, 240, 720), values)
+        assignee = rng.choices(candidates, [demo.HISTORY_ASSIGNEES[name] for name in candidates])[0]
+        self.busy[assignee].append((assigned_at, done_at))
+        label, consultation = f"{regular.user_key} #{number}", Ref()
+        by = demo.HISTORY_ASSIGNED_BY
+        if assignee != by and rng.random() < 0.1:
+            self.add(assigned_at, f"{label}: assign", self._change_assignee(consultation, by, assignee))
+        else:
+            self.add(assigned_at, f"{label}: assign to me", self._assign_to_me(consultation, assignee))
+        important = rng.random() < 0.04
+        if important:
+            self.add(assigned_at + _seconds(rng, 5, 25), f"{label}: important", self._important(consultation, assignee))
+        self._play_lines(regular, number, consultation, answered, values, assignee=assignee)
+        if outcome == demo.CLOSED_BY_AGENT:
+            self.add(done_at, f"{label}: close", self._close(consultation, assignee))
+        elif outcome == demo.CHATBOT:
+            self.add(done_at, f"{label}: chatbot", self._switch_to_chatbot(regular))
+        elif outcome == demo.IDLE:
+            self.add(done_at, f"{label}: idle sweep", self._sweep(done_at))
+        self.plan.expected.append(
+            Expected(label, consultation, Status.CLOSED, CLOSE_REASONS[outcome], assignee, important=important)
+        )
+        return done_at
+
+    def plan_after_hours(self, rng: random.Random, regular: Regular, number: int, start: datetime) -> datetime:
+        """A request after closing time that nobody answers; the next morning the customer gives up.
+
+        It is the day's inbound but closes the next day: 당일 상담완료율 under 100 %.
+        """
+        lines = _opening(rng.choice(demo.HISTORY_DIALOGUES))
+        said = [(start, "c", lines[0][1])]
+        for _, text in lines[1:]:
+            said.append((said[-1][0] + _seconds(rng, 8, 40), "c", text))
+        next_morning = datetime.combine(start.date() + timedelta(days=1), time(8, 30), tzinfo=self.tz)
+        return self._not_answered(rng, regular, number, said, next_morning + _seconds(rng, 0, 7200), _values(rng))
+
+    def _not_answered(
+        self, rng: random.Random, regular: Regular, number: int, said: list, gives_up_at: datetime, values: dict
+    ) -> datetime:
+        """The customer's lines, then !종료 or the chatbot at `gives_up_at`; nobody is assigned."""
+        label, consultation = f"{regular.user_key} #{number}", Ref()
+        outcome = rng.choice((demo.CUSTOMER_END, demo.CHATBOT))
+        if outcome == demo.CUSTOMER_END:
+            said = [*said, (gives_up_at, "c", lifecycle.END_COMMAND)]
+        self._play_lines(regular, number, consultation, said, values, assignee="")
+        if outcome == demo.CHATBOT:
+            self.add(gives_up_at, f"{label}: chatbot", self._switch_to_chatbot(regular))
+        self.plan.expected.append(Expected(label, consultation, Status.CLOSED, CLOSE_REASONS[outcome]))
+        return gives_up_at
+
+    def _play_lines(
+        self, regular: Regular, number: int, consultation: Ref, said: list, values: dict, *, assignee: str
+    ) -> None:
+        label, customer = f"{regular.user_key} #{number}", Ref()
+        for index, (at, who, text) in enumerate(said, start=1):
+            if who == "c":
+                event_id = f"{regular.user_key}-{number}-{index}"
+                opens = index == 1
+                self.add(
+                    at,
+                    f"{label}: customer",
+                    self._customer_says(regular, customer, consultation, text.format(**values), event_id, opens),
+                )
+            else:
+                text = text.format(agent=self.members[assignee].name, **values)
+                self.add(at, f"{label}: agent", self._agent_says(consultation, assignee, text))
 
     # --- the lifecycle calls, as closures -------------------------------------
 
@@ -391,7 +613,9 @@ class Planner:
 class Command(BaseCommand):
     help = (
         "Create the demo center (slug 'demo') with five members and about forty customers whose "
-        "consultations cover every state, flag and close reason, spread over the last three weeks. "
+        "consultations cover every state, flag and close reason, spread over the last three weeks, "
+        "plus three months of everyday consultations from regular customers, rolled up into the "
+        "statistics of the last 92 days. "
         "All changes go through the consultation lifecycle, so the event history is complete. "
         "Safe to run again: once the demo center has customers nothing is added. "
         "Logins use the password 'counsel-demo' (set only on accounts this creates); a new center takes its "
@@ -428,6 +652,7 @@ class Command(BaseCommand):
                 f"{counts['customers']} customers, {counts['consultations']} consultations, "
                 f"{counts['messages']} messages."
             )
+            self.stdout.write(f"통계 {counts['days']}일치 / Statistics for {counts['days']} days: /stats/")
         self.print_logins(existing_users)
 
     @staticmethod
@@ -471,6 +696,7 @@ class Command(BaseCommand):
         planner = Planner(center, members, anchor)
         for spec in demo.CUSTOMERS:
             planner.plan_customer(spec)
+        planner.plan_history()
         steps = sorted(planner.plan.steps, key=lambda step: (step.at, step.order))
         for step in steps:
             with clock.frozen_at(step.at):
@@ -479,18 +705,23 @@ class Command(BaseCommand):
                 except lifecycle.Refused as refusal:
                     raise CommandError(f"{step.label} at {step.at:%Y-%m-%d %H:%M}: refused: {refusal}") from None
 
+        played = Consultation.objects.in_bulk([expected.ref.pk for expected in planner.plan.expected])
         for expected in planner.plan.expected:
-            self.check_outcome(expected, members)
+            self.check_outcome(expected, played[expected.ref.pk], members)
+
+        # The statistics from the same rollup as the nightly job, over its whole range up to yesterday.
+        last = rollup.last_finished_day(center)
+        rolled = rollup.roll_up(center, last - timedelta(days=rollup.RANGE_DAYS - 1), last)
         return {
             "customers": Customer.objects.filter(center=center).count(),
             "consultations": Consultation.objects.filter(center=center).count(),
             "messages": Message.objects.filter(consultation__center=center).count(),
+            "days": rolled.days,
         }
 
     @staticmethod
-    def check_outcome(expected: Expected, members: dict[str, Member]) -> None:
+    def check_outcome(expected: Expected, consultation: Consultation, members: dict[str, Member]) -> None:
         """The replay must leave each consultation as the story says; anything else is a bug in the plan."""
-        consultation = Consultation.objects.get(pk=expected.ref.pk)
         want_assignee = members[expected.assignee].pk if expected.assignee else None
         got = (
             consultation.status,
