@@ -188,6 +188,9 @@ IDLE_SWEEP_SECONDS = env_int("IDLE_SWEEP_SECONDS", 30)
 # a center's day is rolled up once it has been over for this long, so each
 # center's yesterday is rolled up at about 00:10 in its own time zone.
 STATS_ROLLUP_DELAY_MINUTES = env_int("STATS_ROLLUP_DELAY_MINUTES", 10)
+# The 통계 page's 92-row daily table, kept in the cache by the rollups' version
+# (a rebuild changes the key), so it is rendered once per center, tab and language.
+STATS_TABLE_CACHE_SECONDS = env_int("STATS_TABLE_CACHE_SECONDS", 24 * 60 * 60)
 
 # --- Live updates (GET /events/stream) -------------------------------------
 # Streams wait for the Redis doorbell and re-read the Event table at least every

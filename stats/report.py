@@ -90,6 +90,7 @@ class Report:
     last: date
     days: list[Day]  # oldest first, one per day of the range, rolled up or not
     buckets: list[Bucket]  # oldest first; the newest ends on `last`
+    version: str = ""  # when the newest of its rows was rolled up: what is drawn from it changes only with this
 
     @property
     def latest(self) -> Bucket | None:
@@ -130,4 +131,5 @@ def report_for(center: Center, *, now: datetime | None = None) -> Report:
         buckets.append(Bucket(chunk[0].day, chunk[-1].day, Totals.of([d.totals for d in chunk])))
         end -= BUCKET_DAYS
     buckets.reverse()
-    return Report(first=first, last=last, days=days, buckets=buckets)
+    newest = max((row.rolled_up_at for row in stored.values()), default=None)
+    return Report(first=first, last=last, days=days, buckets=buckets, version=newest.isoformat() if newest else "")

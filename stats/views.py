@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import Promise
@@ -77,6 +78,7 @@ def stats_page(request: HttpRequest) -> HttpResponse:
     key = request.GET.get("tab") if request.GET.get("tab") in TABS else "counts"
     tab, report = TABS[key], report_for(request.member.center)
     context = {"report": report, "tab": tab, "tab_key": key, "tabs": TABS}
+    context["STATS_TABLE_CACHE_SECONDS"] = settings.STATS_TABLE_CACHE_SECONDS
     if not report.is_empty:
         context |= {"chart": line_chart(report.buckets, tab.chart), "tiles": tiles(report, tab.chart)}
         context |= {"latest_period": period(report.latest), "days": report.days[::-1]}  # newest day first

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
+from stats.models import DailyStat
 from stats.templatetags.stats_format import duration
 
 from .conftest import LAST
@@ -160,6 +161,15 @@ def test_the_counts_tab_shows_every_day_newest_first_with_the_same_day_rate(clie
     assert daily_row(html, LAST - timedelta(days=1)) == ["0", "0", "–"]  # no inbound: no rate
     for label in ("인입건 수", "상담완료건 수", "당일 상담완료율 (%)", "일별 지표 상세보기"):
         assert label in html
+
+
+def test_the_daily_table_follows_a_rebuild_of_the_rollups(client, master, alpha_days):
+    """The table is kept in the cache by the rows' version: a rebuild (new rolled_up_at) shows at once."""
+    assert daily_row(page(client, master).content.decode(), LAST) == ["10", "12", "80.0"]
+
+    DailyStat.objects.filter(day=LAST).update(inbound=11, rolled_up_at=timezone.now())
+
+    assert daily_row(page(client, master).content.decode(), LAST) == ["11", "12", "72.7"]
 
 
 def test_the_page_shows_its_range_up_to_yesterday(client, master, alpha_days):
