@@ -35,7 +35,9 @@ from django.db import transaction
 from django.db.models import F
 from kombu.exceptions import OperationalError
 
-from . import clock, signing
+from counsel_center import clock
+
+from . import signing
 from .live import doorbell
 from .models import Attachment, DeliveryState, Event, Message
 

@@ -1,7 +1,9 @@
-"""Every state change of a consultation, and of a customer's block, lives here.
+"""Every state change of a consultation lives here.
 
 Views, the webhook, Celery tasks, the admin and management commands call these
-functions; none of them writes `status`, `assignee`, flags or blocks itself.
+functions; none of them writes `status`, `assignee` or flags itself. A
+customer's edits and blocks are customers/rules.py's; what they mean for
+consultations (a block closes the open one) is answered here, `on_customer_*`.
 
 Each `do_*` function:
 - runs in one `transaction.atomic()`;
@@ -28,38 +30,24 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from counsel_center import clock
 from counsel_center.models import MAX_WAITING_PER_MEMBER, Center, Member
+from counsel_center.rules import (  # noqa: F401 (re-exported: callers catch lifecycle.Refused)
+    CONSULTATION_NOT_FOUND,
+    CUSTOMER_NOT_FOUND,
+    MESSAGE_NOT_FOUND,
+    Refused,
+    check_member_of,
+)
 from customers.models import Block, Customer
 
-from . import clock, inbound_rows, row_writes
+from . import inbound_rows, row_writes
 from .live import doorbell
 from .models import Attachment, CloseReason, Consultation, DeliveryState, Event, Message, Status
 
 # The customer's command that ends a consultation (R9.1), compared after trimming.
 END_COMMAND = "!종료"
 MAX_TEXT_LENGTH = 10_000
-
-
-class Refused(Exception):
-    """A rule refused an action, with a message safe to show the user.
-
-    The message is a lazy translation formatted only when read, so a refusal
-    raised in one language (a Celery task, a command) reads in the language
-    active where it is shown.
-    """
-
-    def __init__(self, code: str, message, **params) -> None:
-        super().__init__(code)
-        self.code = code
-        self._message = message
-        self.params = params
-
-    @property
-    def message(self) -> str:
-        return self._message % self.params if self.params else str(self._message)
-
-    def __str__(self) -> str:
-        return self.message
 
 
 @dataclass(frozen=True)
@@ -85,20 +73,6 @@ class IncomingFile:
 
 
 # --- checks ------------------------------------------------------------------
-
-
-CONSULTATION_NOT_FOUND = _("The consultation was not found.")
-CUSTOMER_NOT_FOUND = _("The customer was not found.")
-MESSAGE_NOT_FOUND = _("The message was not found.")
-
-
-def check_member_of(center: Center, member: Member, *, missing=CONSULTATION_NOT_FOUND) -> None:
-    """The acting member must be an active member of the object's center (R1)."""
-    if member.center_id != center.pk:
-        # Another center's object does not exist for this member.
-        raise Refused("not_found", missing)
-    if not (member.is_active and member.user.is_active):
-        raise Refused("inactive_member", _("Your membership in this center is not active."))
 
 
 def check_open(consultation: Consultation) -> None:
@@ -445,22 +419,6 @@ def do_switch_to_chatbot(
         return _then(then, Received(customer=customer, consultation=consultation, message=None, closed=True))
 
 
-def do_record_blocked_attempt(center: Center, *, user_key: str) -> Customer | None:
-    """Count a refused message of a blocked customer, with its time (R16: nothing silently lost).
-
-    Called after the refusal rolled back; a customer who is unknown or no longer
-    blocked is left alone.
-    """
-    with transaction.atomic():
-        customer = Customer.objects.select_for_update().filter(center=center, user_key=user_key).first()
-        if customer is None or not customer.is_blocked:
-            return None
-        customer.blocked_attempts += 1
-        customer.last_blocked_attempt_at = clock.now()
-        customer.save(update_fields=["blocked_attempts", "last_blocked_attempt_at"])
-        return customer
-
-
 def do_update_friend_status(
     center: Center,
     *,
@@ -763,89 +721,33 @@ def close_idle(*, now: datetime | None = None, center: Center | None = None) -> 
     return closed
 
 
-# --- customers: details, block, unblock --------------------------------------------
+# --- what customers' rules ask of the consultations ------------------------------
+# customers/rules.py sends its signals inside its transaction, with the customer
+# locked; consultations/receivers.py calls these (customers never imports us).
 
 
-def do_update_customer(
-    customer: Customer, *, actor: Member, nickname: str | None = None, memo: str | None = None
-) -> Customer:
-    """Edit the internal nickname and the shared memo; the memo keeps who edited it last, and when."""
-    with transaction.atomic():
-        at = clock.now()
-        customer = Customer.objects.select_for_update().select_related("center").get(pk=customer.pk)
-        check_member_of(customer.center, actor, missing=CUSTOMER_NOT_FOUND)
-        changed = []
-        if nickname is not None and nickname.strip() != customer.nickname:
-            customer.nickname = nickname.strip()[:100]
-            changed.append("nickname")
-        if memo is not None and memo != customer.memo:
-            customer.memo = memo[:5000]
-            customer.memo_updated_by = actor
-            customer.memo_updated_at = at
-            changed += ["memo", "memo_updated_by", "memo_updated_at"]
-        if changed:
-            customer.save(update_fields=changed)
-            _record(
-                Event.Kind.CUSTOMER_UPDATED,
-                center=customer.center,
-                customer=customer,
-                actor=actor,
-                at=at,
-                fields=[f for f in changed if f in ("nickname", "memo")],
-            )
-        return customer
+def on_customer_blocked(customer: Customer, *, block: Block, actor: Member | None, at: datetime) -> None:
+    """R16, R9.5: the block is an Event, and the customer's open consultation closes at once."""
+    consultation = _open_consultation_of(customer)
+    _record(
+        Event.Kind.CUSTOMER_BLOCKED,
+        center=customer.center,
+        customer=customer,
+        consultation=consultation,
+        actor=actor,
+        at=at,
+        block_id=block.pk,
+        reason=block.reason,
+    )
+    if consultation is not None:
+        _close(consultation, reason=CloseReason.CUSTOMER_BLOCKED, actor=actor, at=at)
 
 
-def do_block_customer(customer: Customer, *, actor: Member | None, reason: str, note: str = "") -> Block:
-    """R16: block a customer; their open consultation closes at once (R9.5).
-
-    `actor` is None when an operator blocks from the shell without --by.
-    """
-    if reason not in Block.Reason.values:
-        raise Refused("bad_reason", _("Choose a reason: abuse, promotion, obscene or gambling."))
-    with transaction.atomic():
-        at = clock.now()
-        customer = Customer.objects.select_for_update().select_related("center").get(pk=customer.pk)
-        if actor is not None:
-            check_member_of(customer.center, actor, missing=CUSTOMER_NOT_FOUND)
-        if customer.blocks.filter(ended_at__isnull=True).exists():
-            raise Refused("already_blocked", _("This customer is already blocked."))
-        block = Block.objects.create(customer=customer, reason=reason, note=note, blocked_by=actor, blocked_at=at)
-        consultation = _open_consultation_of(customer)
-        _record(
-            Event.Kind.CUSTOMER_BLOCKED,
-            center=customer.center,
-            customer=customer,
-            consultation=consultation,
-            actor=actor,
-            at=at,
-            block_id=block.pk,
-            reason=reason,
-        )
-        if consultation is not None:
-            _close(consultation, reason=CloseReason.CUSTOMER_BLOCKED, actor=actor, at=at)
-        return block
+def on_customer_unblocked(customer: Customer, *, block: Block, actor: Member | None, at: datetime) -> None:
+    _record(
+        Event.Kind.CUSTOMER_UNBLOCKED, center=customer.center, customer=customer, actor=actor, at=at, block_id=block.pk
+    )
 
 
-def do_unblock_customer(customer: Customer, *, actor: Member | None) -> Block:
-    """R17: end the customer's active block; the block row is kept as history."""
-    with transaction.atomic():
-        at = clock.now()
-        customer = Customer.objects.select_for_update().select_related("center").get(pk=customer.pk)
-        if actor is not None:
-            check_member_of(customer.center, actor, missing=CUSTOMER_NOT_FOUND)
-        block = customer.blocks.select_for_update().filter(ended_at__isnull=True).first()
-        if block is None:
-            raise Refused("not_blocked", _("This customer is not blocked."))
-        block.ended_at = at
-        block.ended_by = actor
-        block.save(update_fields=["ended_at", "ended_by"])
-        _record(
-            Event.Kind.CUSTOMER_UNBLOCKED,
-            center=customer.center,
-            customer=customer,
-            actor=actor,
-            at=at,
-            block_id=block.pk,
-        )
-        return block
+def on_customer_updated(customer: Customer, *, actor: Member, at: datetime, fields: list[str]) -> None:
+    _record(Event.Kind.CUSTOMER_UPDATED, center=customer.center, customer=customer, actor=actor, at=at, fields=fields)

@@ -26,10 +26,12 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
+from counsel_center import clock
 from counsel_center.models import Center
 from counsel_center.request_limits import EarlyRequest, Refusal, body_limit
+from customers import rules as customer_rules
 
-from . import clock, inbound_rows, lifecycle, row_writes, signing
+from . import inbound_rows, lifecycle, row_writes, signing
 from .channel import ChannelError, InboundEvent, bad, parse_event
 from .models import ChannelEvent, attachment_storage_name
 
@@ -236,7 +238,7 @@ def _handle(request: HttpRequest, slug: str) -> JsonResponse:
     except lifecycle.Refused as refusal:
         _discard(stored)
         if refusal.code == "customer_blocked":
-            lifecycle.do_record_blocked_attempt(center, user_key=event.user_key)
+            customer_rules.do_record_blocked_attempt(center, user_key=event.user_key)
             return JsonResponse({"error": "customer_blocked", "detail": "This customer is blocked."}, status=403)
         with translation.override("en"):
             raise bad(refusal.code, refusal.message) from None

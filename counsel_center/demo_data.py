@@ -454,7 +454,7 @@ CUSTOMERS = (
     DemoCustomer(
         40, "홍보왕", True,
         (
-            _v("15d 16:30", "promotion_spam", BLOCKED,
+            _v("15d 16:30", "promotion_spam", BLOCKED, assignee="agent3",
                block=("promotion", "agent3", "팔로워 판매 광고 메시지.")),
             _v("6d 11:10", "after_unblock", CLOSED_BY_AGENT, assignee="agent1"),
         ),

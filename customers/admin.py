@@ -1,7 +1,7 @@
 """Admin for customers and their blocks (R16, R17), scoped to the user's centers (R2).
 
 Customers come from the channel, so nobody adds them here. Their nickname and
-memo, and every block and unblock, are written by consultations.lifecycle, as
+memo, and every block and unblock, are written by customers/rules.py, as
 everywhere else; this module only collects the input and shows refusals.
 """
 
@@ -16,18 +16,18 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from consultations import lifecycle
-from consultations.lifecycle import Refused
 from counsel_center.admin_scoping import ADMIN_ROLES, CenterScopedAdmin, ReadOnlyInline, with_attrs
 from counsel_center.models import Member
+from counsel_center.rules import Refused
 
+from . import rules as customer_rules
 from .models import Block, Customer
 
 BOTH_LOCATIONS = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
 
 
 def _unblock(model_admin: CenterScopedAdmin, request: HttpRequest, customers) -> None:
-    """Unblock each customer through lifecycle and report what happened (R17)."""
+    """Unblock each customer through customers.rules and report what happened (R17)."""
     actor_for = model_admin.actor_for(request)
     actors: dict[int, Member | None] = {}
     done = 0
@@ -35,7 +35,7 @@ def _unblock(model_admin: CenterScopedAdmin, request: HttpRequest, customers) ->
         if customer.center_id not in actors:
             actors[customer.center_id] = actor_for(customer.center_id)
         try:
-            lifecycle.do_unblock_customer(customer, actor=actors[customer.center_id])
+            customer_rules.do_unblock_customer(customer, actor=actors[customer.center_id])
         except Refused as refusal:
             model_admin.message_user(request, f"{customer}: {refusal.message}", messages.WARNING)
         else:
@@ -69,7 +69,7 @@ class BlockedFilter(admin.SimpleListFilter):
 
 
 class CustomerForm(forms.ModelForm):
-    """Nickname and memo only; saved by lifecycle.do_update_customer, which records who edited the memo."""
+    """Nickname and memo only; saved by customer_rules.do_update_customer, which records who edited the memo."""
 
     actor: Member | None = None  # set per request by CustomerAdmin.get_form
 
@@ -80,7 +80,7 @@ class CustomerForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if self.actor is None:
-            # lifecycle records the memo's editor as a member; a superuser outside the center has none.
+            # customers.rules records the memo's editor as a member; a superuser outside the center has none.
             raise ValidationError(
                 _("Only a member of this customer's center can edit the customer."), code="not_member"
             )
@@ -141,7 +141,7 @@ class CustomerAdmin(CenterScopedAdmin, admin.ModelAdmin):
         return super().get_queryset(request).with_block_state().select_related("memo_updated_by__user")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # customers come from the channel (R3); lifecycle creates them on first contact
+        return False  # customers come from the channel (R3); consultations.lifecycle creates them on first contact
 
     def has_unblock_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request, ADMIN_ROLES)
@@ -151,8 +151,8 @@ class CustomerAdmin(CenterScopedAdmin, admin.ModelAdmin):
         return with_attrs(form, actor=self.actor_for(request)(obj.center_id) if obj is not None else None)
 
     def save_model(self, request: HttpRequest, obj: Customer, form, change: bool) -> None:
-        # Never obj.save(): lifecycle writes the fields, stamps the memo's editor and appends the Event (R12).
-        lifecycle.do_update_customer(
+        # Never obj.save(): customers.rules writes the fields, stamps the memo's editor, and the Event follows (R12).
+        customer_rules.do_update_customer(
             obj, actor=form.actor, nickname=form.cleaned_data["nickname"], memo=form.cleaned_data["memo"]
         )
 
@@ -183,8 +183,8 @@ class BlockAddForm(forms.ModelForm):
     """Block a customer (R16). Validating the form *is* the block.
 
     The admin has no hook between validation and saving that can still show an
-    error, and "already blocked" is decided only under lifecycle's lock. So
-    clean() calls lifecycle.do_block_customer, which closes the customer's open
+    error, and "already blocked" is decided only under the rules' lock. So
+    clean() calls customer_rules.do_block_customer, which closes the customer's open
     consultation (R9.5), and turns a refusal into a form error; the admin's save
     then has nothing left to write. It runs inside the admin's POST transaction,
     and this form has no inlines that could fail after it.
@@ -198,13 +198,13 @@ class BlockAddForm(forms.ModelForm):
 
     def clean(self):
         # Not super().clean(): its constraint check would refuse an active block in Django's generic words;
-        # lifecycle refuses it with our message.
+        # customers.rules refuses it with our message.
         cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         customer = cleaned["customer"]
         try:
-            self.instance = lifecycle.do_block_customer(
+            self.instance = customer_rules.do_block_customer(
                 customer,
                 actor=self.actor_for(customer.center_id),
                 reason=cleaned["reason"],
@@ -256,7 +256,7 @@ class BlockAdmin(CenterScopedAdmin, admin.ModelAdmin):
         return with_attrs(form, actor_for=staticmethod(self.actor_for(request)))
 
     def save_model(self, request: HttpRequest, obj: Block, form, change: bool) -> None:
-        """Nothing to write: BlockAddForm.clean() blocked the customer through lifecycle."""
+        """Nothing to write: BlockAddForm.clean() blocked the customer through customers.rules."""
 
     @admin.action(description=_("Unblock the customers of the selected blocks"), permissions=["unblock"])
     def unblock(self, request: HttpRequest, queryset) -> None:

@@ -1,7 +1,7 @@
 """Customers of a center and their blocks (고객 차단, R16).
 
-Rows here are written through consultations.lifecycle, except the customer
-record itself on first contact, which lifecycle creates too.
+Edits and blocks are written through customers/rules.py; the customer record
+itself is created by consultations.lifecycle on first contact.
 """
 
 import secrets
@@ -22,9 +22,9 @@ def new_customer_id() -> str:
 
 class CustomerQuerySet(models.QuerySet):
     def with_block_state(self) -> "CustomerQuerySet":
-        """Annotate `is_blocked` without a query per row."""
+        """Annotate `is_blocked_now` without a query per row."""
         return self.annotate(
-            is_blocked_now=models.Exists(Block.objects.filter(customer=models.OuterRef("pk"), ended_at__isnull=True))
+            is_blocked_now=models.Exists(Block.objects.active().filter(customer=models.OuterRef("pk")))
         )
 
 
@@ -72,14 +72,20 @@ class Customer(models.Model):
         return self.nickname or self.profile_nickname or self.customer_id
 
     def active_block(self) -> "Block | None":
-        return self.blocks.filter(ended_at__isnull=True).first()
+        return self.blocks.active().first()
 
     @property
     def is_blocked(self) -> bool:
         annotated = getattr(self, "is_blocked_now", None)
         if annotated is not None:
             return annotated
-        return self.blocks.filter(ended_at__isnull=True).exists()
+        return self.blocks.active().exists()
+
+
+class BlockQuerySet(models.QuerySet):
+    def active(self) -> "BlockQuerySet":
+        """The blocks in force: not ended (R16). The one place this condition is written."""
+        return self.filter(ended_at__isnull=True)
 
 
 class Block(models.Model):
@@ -106,6 +112,8 @@ class Block(models.Model):
         Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("unblocked by")
     )
 
+    objects = BlockQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("block")
         verbose_name_plural = _("blocks")
@@ -114,7 +122,7 @@ class Block(models.Model):
             # At most one active block per customer, enforced by the database.
             models.UniqueConstraint(
                 fields=["customer"], condition=models.Q(ended_at__isnull=True), name="block_one_active_per_customer"
-            ),
+            ),  # the database's copy of BlockQuerySet.active(), as a constraint must be
         ]
 
     def __str__(self) -> str:

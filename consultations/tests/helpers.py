@@ -10,9 +10,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone, translation
 
-from consultations import clock, lifecycle
+from consultations import lifecycle
 from consultations.lifecycle import Refused
 from consultations.models import CloseReason, Consultation, Event, Message, Status
+from counsel_center import clock
 from counsel_center.models import Center, Member
 from customers.models import Block, Customer
 

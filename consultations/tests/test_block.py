@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from consultations import clock, lifecycle
 from consultations.models import CloseReason, Consultation, Event, Status
+from counsel_center import clock
+from customers import rules as customer_rules
 from customers.models import Block
 
 from .helpers import T0, consultation_in, customer_writes, events_of, refused
@@ -16,59 +17,87 @@ AT = T0 + timedelta(minutes=20)
 
 
 @pytest.mark.parametrize("status", [Status.UNASSIGNED, Status.WAITING, Status.IN_PROGRESS])
-def test_blocking_closes_the_open_consultation_at_once(customer, agent, make_consultation, status):
+def test_blocking_closes_the_open_consultation_at_once(customer, agent, manager, make_consultation, status):
     consultation = consultation_in(
         make_consultation, status, customer=customer, assignee=None if status == Status.UNASSIGNED else agent
     )
+    actor = manager if status == Status.UNASSIGNED else agent  # R16a: an agent blocks from their own consultation
 
     with clock.frozen_at(AT):
-        block = lifecycle.do_block_customer(customer, actor=agent, reason=Block.Reason.ABUSE, note="욕설 반복")
+        block = customer_rules.do_block_customer(customer, actor=actor, reason=Block.Reason.ABUSE, note="욕설 반복")
 
     block.refresh_from_db()
     assert block.customer == customer
-    assert (block.reason, block.note, block.blocked_by, block.blocked_at) == ("abuse", "욕설 반복", agent, AT)
+    assert (block.reason, block.note, block.blocked_by, block.blocked_at) == ("abuse", "욕설 반복", actor, AT)
     assert block.ended_at is None
     assert customer.is_blocked
     consultation.refresh_from_db()
     assert consultation.status == Status.CLOSED
     assert consultation.close_reason == CloseReason.CUSTOMER_BLOCKED
     assert consultation.closed_at == AT
-    assert consultation.closed_by == agent
+    assert consultation.closed_by == actor
     blocked, closed = events_of(consultation)
     assert (blocked.kind, blocked.actor, blocked.customer, blocked.created_at) == (
         Event.Kind.CUSTOMER_BLOCKED,
-        agent,
+        actor,
         customer,
         AT,
     )
     assert blocked.data["reason"] == "abuse"
-    assert (closed.kind, closed.actor) == (Event.Kind.CLOSED, agent)
+    assert (closed.kind, closed.actor) == (Event.Kind.CLOSED, actor)
     assert (closed.data["old_status"], closed.data["new_status"]) == (status, Status.CLOSED)
     assert closed.data["reason"] == CloseReason.CUSTOMER_BLOCKED
 
 
 @pytest.mark.parametrize("reason", Block.Reason.values)
-def test_each_reason_is_accepted(customer, agent, reason):
-    block = lifecycle.do_block_customer(customer, actor=agent, reason=reason)
+def test_each_reason_is_accepted(customer, manager, reason):
+    block = customer_rules.do_block_customer(customer, actor=manager, reason=reason)
 
     assert Block.objects.get(pk=block.pk).reason == reason
 
 
-@pytest.mark.parametrize("who", ["agent", "agent2", "manager", "master"])
-def test_any_member_of_the_center_may_block(request, customer, who):
+@pytest.mark.parametrize("who", ["manager", "master"])
+def test_masters_and_managers_may_block_any_customer_of_their_center(request, customer, who):
     actor = request.getfixturevalue(who)
 
-    lifecycle.do_block_customer(customer, actor=actor, reason=Block.Reason.PROMOTION)
+    customer_rules.do_block_customer(customer, actor=actor, reason=Block.Reason.PROMOTION)
 
     assert customer.active_block().blocked_by == actor
 
 
-def test_blocking_without_an_open_consultation_closes_nothing(customer, agent, make_consultation):
+@pytest.mark.parametrize("status", [Status.WAITING, Status.IN_PROGRESS])
+def test_an_agent_may_block_the_customer_of_a_consultation_assigned_to_them(customer, agent, make_consultation, status):
+    consultation_in(make_consultation, status, customer=customer, assignee=agent)
+
+    customer_rules.do_block_customer(customer, actor=agent, reason=Block.Reason.PROMOTION)
+
+    assert customer.active_block().blocked_by == agent
+
+
+@pytest.mark.parametrize("assignee", [None, "agent2"])
+def test_an_agent_may_not_block_a_customer_whose_consultation_is_not_theirs(
+    request, customer, agent, make_consultation, assignee
+):
+    status = Status.UNASSIGNED if assignee is None else Status.WAITING
+    member = request.getfixturevalue(assignee) if assignee else None
+    consultation = consultation_in(make_consultation, status, customer=customer, assignee=member)
+
+    with refused(
+        "not_assignee", "Only the assignee of this customer's open consultation, a master or a manager can block them."
+    ):
+        customer_rules.do_block_customer(customer, actor=agent, reason=Block.Reason.ABUSE)
+
+    assert not customer.is_blocked
+    consultation.refresh_from_db()
+    assert consultation.status == status
+
+
+def test_blocking_without_an_open_consultation_closes_nothing(customer, agent, manager, make_consultation):
     old = consultation_in(make_consultation, Status.CLOSED, customer=customer, assignee=agent)
     closed_at = old.closed_at
 
     with clock.frozen_at(AT):
-        lifecycle.do_block_customer(customer, actor=agent, reason=Block.Reason.GAMBLING)
+        customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.GAMBLING)
 
     old.refresh_from_db()
     assert (old.closed_at, old.close_reason) == (closed_at, CloseReason.AGENT)
@@ -81,7 +110,7 @@ def test_an_operator_may_block_without_a_member(customer, make_consultation):
     # The shell command without --by.
     consultation = consultation_in(make_consultation, Status.UNASSIGNED, customer=customer)
 
-    block = lifecycle.do_block_customer(customer, actor=None, reason=Block.Reason.OBSCENE)
+    block = customer_rules.do_block_customer(customer, actor=None, reason=Block.Reason.OBSCENE)
 
     block.refresh_from_db()
     assert block.blocked_by is None
@@ -89,9 +118,9 @@ def test_an_operator_may_block_without_a_member(customer, make_consultation):
     assert (consultation.status, consultation.closed_by) == (Status.CLOSED, None)
 
 
-def test_a_blocked_customers_messages_are_refused_and_nothing_is_written(center, customer, agent):
+def test_a_blocked_customers_messages_are_refused_and_nothing_is_written(center, customer, manager):
     customer_writes(center, "처음 문의", user_key=customer.user_key)
-    lifecycle.do_block_customer(customer, actor=agent, reason=Block.Reason.ABUSE)
+    customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
 
     for text in ["다시 왔다", "!종료"]:
         with refused("customer_blocked", "This customer is blocked."):
@@ -101,16 +130,16 @@ def test_a_blocked_customers_messages_are_refused_and_nothing_is_written(center,
     assert customer.consultations.count() == 1
 
 
-def test_blocking_a_blocked_customer_is_refused(customer, agent, agent2):
+def test_blocking_a_blocked_customer_is_refused(customer, manager, master):
     with clock.frozen_at(T0):
-        first = lifecycle.do_block_customer(customer, actor=agent, reason=Block.Reason.ABUSE)
+        first = customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
 
     with refused("already_blocked", "This customer is already blocked."):
-        lifecycle.do_block_customer(customer, actor=agent2, reason=Block.Reason.GAMBLING)
+        customer_rules.do_block_customer(customer, actor=master, reason=Block.Reason.GAMBLING)
 
     assert list(Block.objects.all()) == [first]
     first.refresh_from_db()
-    assert (first.reason, first.blocked_by) == ("abuse", agent)
+    assert (first.reason, first.blocked_by) == ("abuse", manager)
 
 
 @pytest.mark.parametrize("reason", ["spam", "", "ABUSE", "욕설"])
@@ -118,7 +147,7 @@ def test_an_unknown_reason_is_refused(customer, agent, make_consultation, reason
     consultation = consultation_in(make_consultation, Status.WAITING, customer=customer, assignee=agent)
 
     with refused("bad_reason", "Choose a reason: abuse, promotion, obscene or gambling."):
-        lifecycle.do_block_customer(customer, actor=agent, reason=reason)
+        customer_rules.do_block_customer(customer, actor=agent, reason=reason)
 
     assert not customer.is_blocked
     consultation.refresh_from_db()
@@ -128,18 +157,18 @@ def test_an_unknown_reason_is_refused(customer, agent, make_consultation, reason
 # --- unblock -----------------------------------------------------------------------------
 
 
-def test_unblocking_ends_the_block_and_keeps_the_history(center, customer, agent, manager):
+def test_unblocking_ends_the_block_and_keeps_the_history(center, customer, master, manager):
     consultation = customer_writes(center, "욕설", user_key=customer.user_key).consultation
     with clock.frozen_at(T0):
-        block = lifecycle.do_block_customer(customer, actor=agent, reason=Block.Reason.ABUSE)
+        block = customer_rules.do_block_customer(customer, actor=master, reason=Block.Reason.ABUSE)
 
     with clock.frozen_at(AT):
-        returned = lifecycle.do_unblock_customer(customer, actor=manager)
+        returned = customer_rules.do_unblock_customer(customer, actor=manager)
 
     assert returned == block
     block.refresh_from_db()
     assert (block.ended_at, block.ended_by) == (AT, manager)
-    assert (block.reason, block.blocked_by, block.blocked_at) == ("abuse", agent, T0)
+    assert (block.reason, block.blocked_by, block.blocked_at) == ("abuse", master, T0)
     assert not customer.is_blocked
     assert customer.active_block() is None
     assert Block.objects.filter(customer=customer).count() == 1
@@ -152,33 +181,33 @@ def test_unblocking_ends_the_block_and_keeps_the_history(center, customer, agent
     assert unblocked.data["block_id"] == block.pk
 
 
-def test_an_operator_may_unblock_without_a_member(customer, agent):
-    block = lifecycle.do_block_customer(customer, actor=agent, reason=Block.Reason.ABUSE)
+def test_an_operator_may_unblock_without_a_member(customer, manager):
+    block = customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
 
-    lifecycle.do_unblock_customer(customer, actor=None)
+    customer_rules.do_unblock_customer(customer, actor=None)
 
     block.refresh_from_db()
     assert block.ended_at is not None
     assert block.ended_by is None
 
 
-def test_unblocking_a_customer_who_is_not_blocked_is_refused(customer, agent):
+def test_unblocking_a_customer_who_is_not_blocked_is_refused(customer, manager):
     with refused("not_blocked", "This customer is not blocked."):
-        lifecycle.do_unblock_customer(customer, actor=agent)
+        customer_rules.do_unblock_customer(customer, actor=manager)
 
 
-def test_unblocking_twice_is_refused(customer, agent):
-    lifecycle.do_block_customer(customer, actor=agent, reason=Block.Reason.ABUSE)
-    lifecycle.do_unblock_customer(customer, actor=agent)
+def test_unblocking_twice_is_refused(customer, manager):
+    customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
+    customer_rules.do_unblock_customer(customer, actor=manager)
 
     with refused("not_blocked", "This customer is not blocked."):
-        lifecycle.do_unblock_customer(customer, actor=agent)
+        customer_rules.do_unblock_customer(customer, actor=manager)
 
 
-def test_after_unblocking_a_new_message_opens_a_new_consultation(center, customer, agent):
+def test_after_unblocking_a_new_message_opens_a_new_consultation(center, customer, manager):
     old = customer_writes(center, "첫 상담", user_key=customer.user_key).consultation
-    lifecycle.do_block_customer(customer, actor=agent, reason=Block.Reason.PROMOTION)
-    lifecycle.do_unblock_customer(customer, actor=agent)
+    customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.PROMOTION)
+    customer_rules.do_unblock_customer(customer, actor=manager)
 
     received = customer_writes(center, "다시 문의드립니다", user_key=customer.user_key)
 
@@ -188,12 +217,39 @@ def test_after_unblocking_a_new_message_opens_a_new_consultation(center, custome
     assert Consultation.objects.filter(customer=customer).count() == 2
 
 
-def test_a_customer_can_be_blocked_again_after_an_unblock(customer, agent):
-    first = lifecycle.do_block_customer(customer, actor=agent, reason=Block.Reason.ABUSE)
-    lifecycle.do_unblock_customer(customer, actor=agent)
+def test_a_customer_can_be_blocked_again_after_an_unblock(customer, manager):
+    first = customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
+    customer_rules.do_unblock_customer(customer, actor=manager)
 
-    second = lifecycle.do_block_customer(customer, actor=agent, reason=Block.Reason.GAMBLING)
+    second = customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.GAMBLING)
 
     assert second != first
     assert customer.active_block() == second
     assert Block.objects.filter(customer=customer).count() == 2
+
+
+@pytest.mark.parametrize("who", ["agent", "agent2"])
+def test_an_agent_may_not_unblock_even_one_they_blocked(request, customer, agent, make_consultation, who):
+    consultation_in(make_consultation, Status.WAITING, customer=customer, assignee=agent)
+    block = customer_rules.do_block_customer(customer, actor=agent, reason=Block.Reason.ABUSE)
+
+    with refused("not_admin", "Only a master or a manager can unblock a customer."):
+        customer_rules.do_unblock_customer(customer, actor=request.getfixturevalue(who))
+
+    block.refresh_from_db()
+    assert block.ended_at is None
+
+
+def test_the_count_of_refused_messages_starts_again_with_a_new_block(center, customer, manager):
+    customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
+    customer_rules.do_record_blocked_attempt(center, user_key=customer.user_key)
+    customer_rules.do_record_blocked_attempt(center, user_key=customer.user_key)
+    customer.refresh_from_db()
+    assert customer.blocked_attempts == 2
+    customer_rules.do_unblock_customer(customer, actor=manager)
+
+    customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.GAMBLING)
+
+    customer.refresh_from_db()
+    assert (customer.blocked_attempts, customer.last_blocked_attempt_at) == (0, None)
+    assert Block.objects.filter(customer=customer).count() == 2  # the history is kept

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from consultations import clock, lifecycle
+from consultations import lifecycle
 from consultations.models import CloseReason, Event, Status
+from counsel_center import clock
 
 from .helpers import T0, customer_writes, events_of, in_progress_with
 

@@ -6,9 +6,11 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from consultations import clock, lifecycle
+from consultations import lifecycle
 from consultations.models import DeliveryState, Message, ReadMark, Status
+from counsel_center import clock
 from counsel_center.tests.factories import ConsultationFactory, MessageFactory
+from customers import rules as customer_rules
 
 from .helpers import T0, consultation_in, customer_writes, fill, in_progress_with, incoming_file
 
@@ -234,7 +236,7 @@ def test_a_close_by_the_customer_shows_its_reason_after_the_message(alice, cente
 def test_a_block_shows_why_the_consultation_closed(alice, center, agent, customer):
     consultation = in_progress_with(center, agent)
     with clock.frozen_at(T0 + timedelta(minutes=3)):
-        lifecycle.do_block_customer(customer, actor=agent, reason="abuse")
+        customer_rules.do_block_customer(customer, actor=agent, reason="abuse")
 
     html = get_pane(alice, consultation)
 

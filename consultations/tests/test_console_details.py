@@ -5,9 +5,11 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from consultations import clock, lifecycle
+from consultations import lifecycle
 from consultations.models import CloseReason, Event, Status
+from counsel_center import clock
 from counsel_center.tests.factories import ConsultationFactory, CustomerFactory
+from customers import rules as customer_rules
 from customers.models import Block
 
 from .helpers import T0, consultation_in, customer_writes, db_state, in_progress_with
@@ -68,7 +70,7 @@ def test_it_renders_a_self_refreshing_fragment(alice, consultation):
 
 def test_it_shows_the_customer(alice, consultation, customer, manager):
     with clock.frozen_at(T0 + timedelta(minutes=5)):
-        lifecycle.do_update_customer(customer, actor=manager, nickname="단골 고객", memo="배송 문의가 잦음")
+        customer_rules.do_update_customer(customer, actor=manager, nickname="단골 고객", memo="배송 문의가 잦음")
     customer.is_friend = True
     customer.save(update_fields=["is_friend"])
 
@@ -262,7 +264,7 @@ def test_a_memo_of_5000_characters_with_browser_newlines_fits(alice, consultatio
 
 
 def test_it_clears_the_nickname(alice, consultation, customer, agent):
-    lifecycle.do_update_customer(customer, actor=agent, nickname="옛 닉네임")
+    customer_rules.do_update_customer(customer, actor=agent, nickname="옛 닉네임")
 
     alice.post(profile_url(customer), {"nickname": ""}, headers=HTMX)
 
@@ -312,7 +314,7 @@ def test_without_htmx_it_never_goes_back_to_another_customers_consultation(alice
     "payload", ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "</textarea><b>굵게</b>"]
 )
 def test_it_escapes_html_in_the_nickname_and_memo(alice, consultation, customer, agent, payload):
-    lifecycle.do_update_customer(customer, actor=agent, nickname=payload[:100], memo=payload)
+    customer_rules.do_update_customer(customer, actor=agent, nickname=payload[:100], memo=payload)
 
     for response in (
         alice.get(pane_url(consultation), headers=HTMX),
@@ -349,7 +351,25 @@ def test_blocking_closes_the_open_consultation_and_the_pane_says_blocked(alice, 
     assert "욕설 반복" in html
     assert "The customer was blocked" in html
     assert "Customer blocked (Abuse (욕설))" in html
-    assert "Unblock" in html
+    assert "Only a master or a manager can unblock a customer." in html  # an agent cannot unblock (R16a)
+    assert f'action="/customers/{customer.customer_id}/block"' not in html
+
+
+def test_a_manager_sees_the_unblock_button(client, consultation, customer, manager):
+    customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
+    client.force_login(manager.user)
+
+    html = client.get(pane_url(consultation), headers=HTMX).content.decode()
+
+    assert f'action="/customers/{customer.customer_id}/unblock"' in html
+    assert "Unblock</button>" in html
+
+
+def test_an_agent_who_does_not_hold_the_consultation_sees_no_block_form(client, consultation, customer, agent2):
+    client.force_login(agent2.user)
+
+    html = client.get(pane_url(consultation), headers=HTMX).content.decode()
+
     assert f'action="/customers/{customer.customer_id}/block"' not in html
 
 
@@ -381,8 +401,8 @@ def test_it_refuses_a_bad_block_form_in_place(alice, consultation, customer, dat
     assert db_state() == before
 
 
-def test_blocking_a_blocked_customer_is_refused_in_place(alice, consultation, customer, agent2):
-    lifecycle.do_block_customer(customer, actor=agent2, reason=Block.Reason.PROMOTION)
+def test_blocking_a_blocked_customer_is_refused_in_place(alice, consultation, customer):
+    customer_rules.do_block_customer(customer, actor=None, reason=Block.Reason.PROMOTION)
     before = db_state()
 
     response = alice.post(block_url(customer), {"reason": "abuse"}, headers=HTMX)
@@ -393,23 +413,39 @@ def test_blocking_a_blocked_customer_is_refused_in_place(alice, consultation, cu
     assert db_state() == before
 
 
-def test_it_unblocks(alice, consultation, customer, agent, agent2):
-    lifecycle.do_block_customer(customer, actor=agent2, reason=Block.Reason.GAMBLING)
+def test_a_manager_unblocks(client, consultation, customer, manager):
+    customer_rules.do_block_customer(customer, actor=None, reason=Block.Reason.GAMBLING)
+    client.force_login(manager.user)
 
     with clock.frozen_at(AT):
-        response = alice.post(unblock_url(customer), headers=HTMX)
+        response = client.post(unblock_url(customer), headers=HTMX)
 
     assert response["HX-Trigger"] == "consultation-changed"
     block = Block.objects.get(customer=customer)
-    assert (block.ended_at, block.ended_by) == (AT, agent)
+    assert (block.ended_at, block.ended_by) == (AT, manager)
     html = text_of(response)
     assert "Normal" in html
     assert "Unblock" not in html
     assert "Block this customer" in html
 
 
-def test_unblocking_a_customer_who_is_not_blocked_is_refused_in_place(alice, consultation, customer):
+def test_an_agent_sees_no_unblock_button_and_is_refused_in_place(alice, consultation, customer):
+    customer_rules.do_block_customer(customer, actor=None, reason=Block.Reason.GAMBLING)
+    before = db_state()
+
     response = alice.post(unblock_url(customer), headers=HTMX)
+
+    assert response.status_code == 200
+    assert "HX-Trigger" not in response
+    html = text_of(response)
+    assert html.count("Only a master or a manager can unblock a customer.") == 2  # the refusal, and the hint
+    assert "Unblock</button>" not in response.content.decode()
+    assert db_state() == before
+
+
+def test_unblocking_a_customer_who_is_not_blocked_is_refused_in_place(client, consultation, customer, manager):
+    client.force_login(manager.user)
+    response = client.post(unblock_url(customer), headers=HTMX)
 
     assert response.status_code == 200
     assert "HX-Trigger" not in response
@@ -500,12 +536,13 @@ def test_the_pane_takes_the_same_few_queries_whatever_the_history(
     4. the consultation with its center, customer, assignee and closer (access_consultation)
     5. the customer with the memo's last editor
     6. the customer's active block
-    7. the history's events
-    8. every member those events name
-    9. the earlier consultations
+    7. whether Alice holds the customer's open consultation (may she block: R16a)
+    8. the history's events
+    9. every member those events name
+    10. the earlier consultations
     """
     short = in_progress_with(center, agent)  # opened, assigned, started: 3 events (its message is not shown)
-    with django_assert_max_num_queries(9) as few:
+    with django_assert_max_num_queries(10) as few:
         alice.get(pane_url(short), headers=HTMX)
     lifecycle.do_close(short, actor=agent)
 
@@ -514,7 +551,7 @@ def test_the_pane_takes_the_same_few_queries_whatever_the_history(
     for n in range(56):
         lifecycle.do_set_important(long, actor=[agent2, manager][n % 2], important=n % 2 == 0)
     assert Event.objects.filter(consultation=long).exclude(kind=Event.Kind.MESSAGE).count() == 60
-    with django_assert_max_num_queries(9) as many:
+    with django_assert_max_num_queries(10) as many:
         response = alice.get(pane_url(long), headers=HTMX)
 
     assert len(response.context["history_lines"]) == 60

@@ -11,8 +11,9 @@ from datetime import timedelta
 
 import pytest
 
-from consultations import clock, delivery, lifecycle, signing
+from consultations import delivery, lifecycle, signing
 from consultations.models import DeliveryState, Event, Message, Status
+from counsel_center import clock
 
 from .helpers import events_of, incoming_file
 from .receiver import SLOW

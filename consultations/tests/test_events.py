@@ -6,9 +6,11 @@ from types import SimpleNamespace
 import pytest
 from django.utils import translation
 
-from consultations import clock, lifecycle
+from consultations import lifecycle
 from consultations.lifecycle import Refused
 from consultations.models import CloseReason, Consultation, Event, Message, Status
+from counsel_center import clock
+from customers import rules as customer_rules
 from customers.models import Block
 
 from .helpers import T0, consultation_in, customer_writes, db_state, events_of, fill, in_progress_with
@@ -87,7 +89,7 @@ def test_every_way_of_closing_records_who_when_and_why(center, agent, manager, c
         elif close == "idle":
             lifecycle.close_idle()
         else:
-            lifecycle.do_block_customer(consultation.customer, actor=manager, reason=Block.Reason.ABUSE)
+            customer_rules.do_block_customer(consultation.customer, actor=manager, reason=Block.Reason.ABUSE)
 
     actor = {"agent": agent, "manager": manager, None: None}[actor_name]
     consultation.refresh_from_db()
@@ -104,11 +106,11 @@ def test_every_way_of_closing_records_who_when_and_why(center, agent, manager, c
 
 def test_customer_events_are_recorded_with_the_customer(customer, agent, manager):
     with clock.frozen_at(_at(1)):
-        lifecycle.do_update_customer(customer, actor=agent, nickname="단골", memo="VIP")
+        customer_rules.do_update_customer(customer, actor=agent, nickname="단골", memo="VIP")
     with clock.frozen_at(_at(2)):
-        lifecycle.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
+        customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
     with clock.frozen_at(_at(3)):
-        lifecycle.do_unblock_customer(customer, actor=manager)
+        customer_rules.do_unblock_customer(customer, actor=manager)
 
     events = list(Event.objects.filter(customer=customer).order_by("pk"))
     assert [(e.kind, e.actor, e.created_at) for e in events] == [
@@ -120,9 +122,9 @@ def test_customer_events_are_recorded_with_the_customer(customer, agent, manager
 
 
 def test_an_edit_that_changes_nothing_records_nothing(customer, agent):
-    lifecycle.do_update_customer(customer, actor=agent, nickname="단골")
+    customer_rules.do_update_customer(customer, actor=agent, nickname="단골")
 
-    lifecycle.do_update_customer(customer, actor=agent, nickname="단골")
+    customer_rules.do_update_customer(customer, actor=agent, nickname="단골")
 
     assert Event.objects.filter(kind=Event.Kind.CUSTOMER_UPDATED).count() == 1
 
@@ -186,9 +188,9 @@ REFUSED_ACTIONS = {
     "close another's": lambda c: lifecycle.do_close(c.waiting, actor=c.agent),
     "close a closed one": lambda c: lifecycle.do_close(c.closed, actor=c.manager),
     "outsider marks important": lambda c: lifecycle.do_set_important(c.waiting, actor=c.outsider, important=True),
-    "block with a bad reason": lambda c: lifecycle.do_block_customer(c.customer, actor=c.agent, reason="spam"),
-    "unblock one not blocked": lambda c: lifecycle.do_unblock_customer(c.customer, actor=c.agent),
-    "outsider edits the customer": lambda c: lifecycle.do_update_customer(c.customer, actor=c.outsider, memo="x"),
+    "block with a bad reason": lambda c: customer_rules.do_block_customer(c.customer, actor=c.agent, reason="spam"),
+    "unblock one not blocked": lambda c: customer_rules.do_unblock_customer(c.customer, actor=c.agent),
+    "outsider edits the customer": lambda c: customer_rules.do_update_customer(c.customer, actor=c.outsider, memo="x"),
     "an empty customer message": lambda c: lifecycle.do_receive_customer_message(c.center, user_key="k", text=""),
 }
 

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from consultations import clock, lifecycle
+from consultations import lifecycle
 from consultations.models import Event, Status
+from counsel_center import clock
 
 from .helpers import T0, consultation_in, events_of, refused
 

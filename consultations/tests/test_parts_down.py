@@ -15,8 +15,9 @@ from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 
-from consultations import clock, delivery
+from consultations import delivery
 from consultations.models import DeliveryState, Message, Status
+from counsel_center import clock
 from counsel_center.settings import redis_cache
 from counsel_center.tests.factories import ConsultationFactory, CustomerFactory, MessageFactory
 

@@ -4,8 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from consultations import clock, lifecycle
+from consultations import lifecycle
 from consultations.models import CloseReason, Consultation, Event, Message, Status
+from counsel_center import clock
+from customers import rules as customer_rules
 from customers.models import Customer
 
 from .helpers import T0, consultation_in, customer_writes, incoming_file, refused
@@ -198,7 +200,7 @@ def test_the_end_command_as_a_file_name_does_not_close(center):
 
 
 def test_a_blocked_customer_is_refused_and_nothing_is_written(center, customer, agent):
-    lifecycle.do_block_customer(customer, actor=agent, reason="abuse")
+    customer_rules.do_block_customer(customer, actor=None, reason="abuse")
 
     with refused("customer_blocked", "This customer is blocked."):
         customer_writes(center, "다시 왔어요", user_key=customer.user_key, profile_nickname="새이름", is_friend=True)

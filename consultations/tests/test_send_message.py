@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import translation
 
-from consultations import clock, lifecycle
+from consultations import lifecycle
 from consultations.models import Event, Message, Status
+from counsel_center import clock
 
 from .helpers import T0, consultation_in, db_state, events_of, fill, incoming_file, refused
 

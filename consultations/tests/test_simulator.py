@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from consultations import clock, lifecycle
+from consultations import lifecycle
 from consultations.models import Attachment, CloseReason, Consultation, Message, Status
+from counsel_center import clock
 from counsel_center.tests.factories import CustomerFactory, UserFactory
+from customers import rules as customer_rules
 from customers.models import Block, Customer
 
 from . import browser
@@ -231,7 +233,7 @@ def test_the_other_centers_member_sees_only_their_own_customer(client, enabled, 
 
 def test_it_describes_attachments_and_blocks(client, enabled, agent, center):
     received = customer_writes(center, "", kind=Message.Kind.FILE, attachment=incoming_file("견적서.pdf", b"%PDF-1.4"))
-    lifecycle.do_block_customer(received.customer, actor=agent, reason=Block.Reason.ABUSE)
+    customer_rules.do_block_customer(received.customer, actor=None, reason=Block.Reason.ABUSE)
     client.force_login(agent.user)
 
     answer = get_items(client)
@@ -373,7 +375,7 @@ def test_the_simulator_shows_the_webhooks_refusal(browser_page, agent, center):
     user_key = page.input_value('[data-role="user-key"]')
     send(page, "안녕하세요")
     page.wait_for_selector('[data-role="outgoing"][data-state="sent"]')
-    lifecycle.do_block_customer(Customer.objects.get(user_key=user_key), actor=agent, reason=Block.Reason.ABUSE)
+    customer_rules.do_block_customer(Customer.objects.get(user_key=user_key), actor=None, reason=Block.Reason.ABUSE)
 
     send(page, "왜 답이 없나요")
 

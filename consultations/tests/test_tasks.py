@@ -4,9 +4,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from consultations import clock, lifecycle
+from consultations import lifecycle
 from consultations.models import CloseReason, Status
 from consultations.tasks import close_idle_consultations
+from counsel_center import clock
 from counsel_center.celery import app
 
 

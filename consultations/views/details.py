@@ -23,9 +23,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from counsel_center.membership import member_required
 from counsel_center.models import Member
+from customers import rules as customer_rules
 from customers.models import Block, Customer
 
-from .. import lifecycle
 from ..access import access_consultation, access_customer
 from ..lifecycle import Refused
 from ..models import CloseReason, Consultation, Event
@@ -89,18 +89,21 @@ class CustomerCard:
     errors: dict
     refusal: str
     block_reasons: list
+    may_block: bool  # R16a: the assignee, a master or a manager
+    may_unblock: bool  # masters and managers only
 
 
 def customer_card(
     customer: Customer,
     *,
+    member: Member,
     consultation: Consultation | None,
     errors: dict | None = None,
     drafts: dict | None = None,
     refusal: Refused | None = None,
 ) -> CustomerCard:
     customer = Customer.objects.select_related("memo_updated_by__user").get(pk=customer.pk)
-    block = customer.blocks.select_related("blocked_by__user").filter(ended_at__isnull=True).first()
+    block = customer.blocks.active().select_related("blocked_by__user").first()
     values = {"nickname": customer.nickname, "memo": customer.memo, "reason": "", "note": ""} | (drafts or {})
     return CustomerCard(
         customer=customer,
@@ -110,6 +113,8 @@ def customer_card(
         errors=errors or {},
         refusal=refusal.message if refusal else "",
         block_reasons=Block.Reason.choices,
+        may_block=block is None and customer_rules.may_block(customer, member),
+        may_unblock=member.is_admin,
     )
 
 
@@ -120,7 +125,7 @@ def details_context(request: HttpRequest, consultation: Consultation) -> dict:
     """
     return {
         "consultation": consultation,
-        "customer_card": customer_card(consultation.customer, consultation=consultation),
+        "customer_card": customer_card(consultation.customer, member=request.member, consultation=consultation),
         "closed_by_label": closed_by_label(consultation),
         "history_lines": history(consultation),
         "earlier_consultations": earlier_consultations(consultation),
@@ -231,7 +236,7 @@ def update_profile(request: HttpRequest, customer_id: str) -> HttpResponse:
     if not form.is_valid():
         return _customer_block(request, customer, errors=form.errors, drafts=form.data.dict())
     try:
-        lifecycle.do_update_customer(customer, actor=request.member, **form.changes())
+        customer_rules.do_update_customer(customer, actor=request.member, **form.changes())
     except Refused as refusal:
         return _customer_block(request, customer, refusal=refusal)
     return _changed(request, customer)
@@ -246,7 +251,7 @@ def block(request: HttpRequest, customer_id: str) -> HttpResponse:
     if not form.is_valid():
         return _customer_block(request, customer, errors=form.errors, drafts=form.data.dict())
     try:
-        lifecycle.do_block_customer(
+        customer_rules.do_block_customer(
             customer, actor=request.member, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
         )
     except Refused as refusal:
@@ -260,7 +265,7 @@ def unblock(request: HttpRequest, customer_id: str) -> HttpResponse:
     """R17: end the customer's block from their details."""
     customer = access_customer(request.member, customer_id)
     try:
-        lifecycle.do_unblock_customer(customer, actor=request.member)
+        customer_rules.do_unblock_customer(customer, actor=request.member)
     except Refused as refusal:
         return _customer_block(request, customer, refusal=refusal)
     return _changed(request, customer)
@@ -274,7 +279,7 @@ def _posted_consultation(request: HttpRequest, customer: Customer) -> Consultati
 
 def _customer_block(request: HttpRequest, customer: Customer, **extra) -> HttpResponse:
     """The customer block again, with a form's errors or a refusal shown in place."""
-    card = customer_card(customer, consultation=_posted_consultation(request, customer), **extra)
+    card = customer_card(customer, member=request.member, consultation=_posted_consultation(request, customer), **extra)
     return render(request, f"{TEMPLATE}#customer", {"customer_card": card})
 
 

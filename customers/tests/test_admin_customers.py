@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
-from consultations import lifecycle
 from consultations.models import CloseReason, Event, Status
 from counsel_center.tests.factories import CustomerFactory
+from customers import rules as customer_rules
 from customers.models import Block, Customer
 
 
@@ -31,7 +31,7 @@ def _customer_change(**changes):
 
 def test_it_lists_customers_with_their_block_state(client, manager, customer, center):
     quiet = CustomerFactory(center=center, profile_nickname="조용한고객", nickname="단골")
-    lifecycle.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
+    customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
     client.force_login(manager.user)
 
     html = client.get(reverse("admin:customers_customer_changelist")).content.decode()
@@ -58,7 +58,7 @@ def test_it_lists_customers_in_a_bounded_number_of_queries(client, manager, cent
     for n in range(30):
         customer = CustomerFactory(center=center)
         if n % 3 == 0:
-            lifecycle.do_block_customer(customer, actor=manager, reason=Block.Reason.PROMOTION)
+            customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.PROMOTION)
     client.force_login(manager.user)
     url = reverse("admin:customers_customer_changelist")
     # session, user, memberships, COUNT, full COUNT, the user's and groups' Django permissions (the nav
@@ -120,8 +120,8 @@ def test_it_asks_a_superuser_outside_the_center_to_join_it_first(admin_client, c
 
 
 def test_it_shows_the_block_history_under_the_customer(client, manager, customer):
-    lifecycle.do_block_customer(customer, actor=manager, reason=Block.Reason.GAMBLING, note="도박 광고 반복")
-    lifecycle.do_unblock_customer(customer, actor=manager)
+    customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.GAMBLING, note="도박 광고 반복")
+    customer_rules.do_unblock_customer(customer, actor=manager)
     client.force_login(manager.user)
     html = client.get(_customer_url(customer)).content.decode()
     assert "도박 광고 반복" in html
@@ -140,7 +140,7 @@ def test_it_unblocks_selected_customers(client, manager, customer, center):
     second = CustomerFactory(center=center)
     never_blocked = CustomerFactory(center=center)
     for c in (customer, second):
-        lifecycle.do_block_customer(c, actor=manager, reason=Block.Reason.ABUSE)
+        customer_rules.do_block_customer(c, actor=manager, reason=Block.Reason.ABUSE)
     client.force_login(manager.user)
     response = client.post(
         reverse("admin:customers_customer_changelist"),
@@ -158,7 +158,7 @@ def test_it_unblocks_selected_customers(client, manager, customer, center):
 
 
 def test_it_unblocks_from_the_customer_page(client, manager, customer):
-    lifecycle.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
+    customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
     client.force_login(manager.user)
     response = client.post(
         _customer_url(customer),
@@ -204,7 +204,7 @@ def test_it_blocks_a_customer_and_closes_their_consultation(client, manager, cus
 
 
 def test_it_shows_an_already_blocked_customer_as_a_form_error(client, manager, customer):
-    lifecycle.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
+    customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
     client.force_login(manager.user)
     response = client.post(reverse("admin:customers_block_add"), {"customer": customer.pk, "reason": "promotion"})
     assert response.status_code == 200
@@ -216,7 +216,7 @@ def test_it_shows_an_already_blocked_customer_as_a_form_error(client, manager, c
 
 
 def test_it_never_changes_or_deletes_a_block(client, admin_client, manager, customer):
-    block = lifecycle.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
+    block = customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.ABUSE)
     client.force_login(manager.user)
     url = reverse("admin:customers_block_change", args=[block.pk])
     response = client.get(url)
@@ -237,8 +237,8 @@ def test_it_lists_blocks_without_a_query_per_row(client, manager, center):
 
     client.force_login(manager.user)
     for _ in range(3):
-        lifecycle.do_block_customer(CustomerFactory(center=center), actor=manager, reason=Block.Reason.ABUSE)
+        customer_rules.do_block_customer(CustomerFactory(center=center), actor=manager, reason=Block.Reason.ABUSE)
     few = page_queries()
     for _ in range(12):
-        lifecycle.do_block_customer(CustomerFactory(center=center), actor=manager, reason=Block.Reason.ABUSE)
+        customer_rules.do_block_customer(CustomerFactory(center=center), actor=manager, reason=Block.Reason.ABUSE)
     assert page_queries() == few

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from consultations import clock, lifecycle
+from consultations import lifecycle
 from consultations.tests.helpers import customer_writes
+from counsel_center import clock
 from stats import rollup
 from stats.models import DailyStat
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from consultations import clock
 from consultations.tests.helpers import customer_writes
+from counsel_center import clock
 from stats import rollup
 from stats.models import DailyStat
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from celery.schedules import crontab
 
-from consultations import clock
 from consultations.tests.helpers import customer_writes
+from counsel_center import clock
 from counsel_center.celery import app
 from stats import rollup
 from stats.models import DailyStat

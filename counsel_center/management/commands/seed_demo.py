@@ -33,10 +33,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from consultations import clock, lifecycle
+from consultations import lifecycle
 from consultations.models import CloseReason, Consultation, Message, QnA, Status, Template
+from counsel_center import clock
 from counsel_center import demo_data as demo
 from counsel_center.models import Center, Member
+from customers import rules as customer_rules
 from customers.models import Customer
 from stats import rollup
 
@@ -341,6 +343,8 @@ class Planner:
             self.add(t, f"{label}: idle sweep", self._sweep(t))
         elif outcome == demo.BLOCKED:
             reason, by, note = visit.block
+            if visit.assignee and not assignee:
+                assign()  # an agent blocks only a customer whose consultation they hold (R16a)
             t += _seconds(rng, 30, 90) if assignee else _seconds(rng, 120, 300)
             self.add(t, f"{label}: block", self._block(customer, by, reason, note))
 
@@ -594,15 +598,17 @@ class Planner:
         return lambda: lifecycle.close_idle(now=at, center=self.center)
 
     def _block(self, customer: Ref, actor: str, reason: str, note: str):
-        return lambda: lifecycle.do_block_customer(
+        return lambda: customer_rules.do_block_customer(
             Customer.objects.get(pk=customer.pk), actor=self.members[actor], reason=reason, note=note
         )
 
     def _unblock(self, customer: Ref, actor: str):
-        return lambda: lifecycle.do_unblock_customer(Customer.objects.get(pk=customer.pk), actor=self.members[actor])
+        return lambda: customer_rules.do_unblock_customer(
+            Customer.objects.get(pk=customer.pk), actor=self.members[actor]
+        )
 
     def _update_customer(self, customer: Ref, actor: str, nickname: str, memo: str):
-        return lambda: lifecycle.do_update_customer(
+        return lambda: customer_rules.do_update_customer(
             Customer.objects.get(pk=customer.pk),
             actor=self.members[actor],
             nickname=nickname or None,

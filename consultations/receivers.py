@@ -1,0 +1,22 @@
+"""The consultations' answers to customers' rules (customers/signals.py), inside the same transaction."""
+
+from django.dispatch import receiver
+
+from customers.signals import customer_blocked, customer_unblocked, customer_updated
+
+from . import lifecycle
+
+
+@receiver(customer_blocked, dispatch_uid="consultations.close_on_block")
+def close_on_block(sender, *, customer, block, actor, at, **kwargs) -> None:
+    lifecycle.on_customer_blocked(customer, block=block, actor=actor, at=at)
+
+
+@receiver(customer_unblocked, dispatch_uid="consultations.record_unblock")
+def record_unblock(sender, *, customer, block, actor, at, **kwargs) -> None:
+    lifecycle.on_customer_unblocked(customer, block=block, actor=actor, at=at)
+
+
+@receiver(customer_updated, dispatch_uid="consultations.record_update")
+def record_update(sender, *, customer, actor, at, fields, **kwargs) -> None:
+    lifecycle.on_customer_updated(customer, actor=actor, at=at, fields=fields)
