@@ -87,6 +87,14 @@ class BlockQuerySet(models.QuerySet):
         """The blocks in force: not ended (R16). The one place this condition is written."""
         return self.filter(ended_at__isnull=True)
 
+    def for_list(self, center) -> "BlockQuerySet":
+        """A center's blocks with their customer and blocker, newest first: one query for a list."""
+        return (
+            self.filter(customer__center=center)
+            .select_related("customer", "blocked_by__user")
+            .order_by("-blocked_at", "-pk")
+        )
+
 
 class Block(models.Model):
     """One block of a customer; ending it keeps the row, so history is kept."""
