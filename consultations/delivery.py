@@ -116,11 +116,12 @@ def encode(data: dict) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def request_headers(secret: str, body: bytes, message_id: int) -> dict[str, str]:
+def request_headers(secret: str, body: bytes, idempotency_key: int | str) -> dict[str, str]:
+    """The headers of a signed POST; `idempotency_key` is the same on every attempt (a message id, `report-<id>`)."""
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        IDEMPOTENCY_HEADER: str(message_id),
+        IDEMPOTENCY_HEADER: str(idempotency_key),
         **signing.signed_headers(secret, body),
     }
 

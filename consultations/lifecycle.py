@@ -39,7 +39,7 @@ from counsel_center.rules import (  # noqa: F401 (re-exported: callers catch lif
     Refused,
     check_member_of,
 )
-from customers.models import Block, Customer
+from customers.models import Block, Customer, Report
 
 from . import inbound_rows, row_writes
 from .live import doorbell
@@ -726,8 +726,18 @@ def close_idle(*, now: datetime | None = None, center: Center | None = None) -> 
 # locked; consultations/receivers.py calls these (customers never imports us).
 
 
-def on_customer_blocked(customer: Customer, *, block: Block, actor: Member | None, at: datetime) -> None:
-    """R16, R9.5: the block is an Event, and the customer's open consultation closes at once."""
+def on_customer_blocked(
+    customer: Customer, *, block: Block, report: Report | None, actor: Member | None, at: datetime
+) -> None:
+    """R16, R9.5: the block is an Event, and the customer's open consultation closes at once.
+
+    A report gets the excerpt of the customer's last REPORT_EXCERPT_MESSAGES
+    messages, and its delivery is queued once the block commits.
+    """
+    if report is not None:
+        report.excerpt = report_excerpt(customer)
+        report.save(update_fields=["excerpt"])
+        _deliver_report_on_commit(report, center=customer.center)
     consultation = _open_consultation_of(customer)
     _record(
         Event.Kind.CUSTOMER_BLOCKED,
@@ -751,3 +761,42 @@ def on_customer_unblocked(customer: Customer, *, block: Block, actor: Member | N
 
 def on_customer_updated(customer: Customer, *, actor: Member, at: datetime, fields: list[str]) -> None:
     _record(Event.Kind.CUSTOMER_UPDATED, center=customer.center, customer=customer, actor=actor, at=at, fields=fields)
+
+
+# The report's excerpt: the customer's own last messages (R16).
+REPORT_EXCERPT_MESSAGES = 20
+
+
+def report_excerpt(customer: Customer) -> list[dict]:
+    """The customer's last messages, oldest first: time, kind, text, and an attachment by name only."""
+    messages = (
+        Message.objects.filter(consultation__customer=customer, sender=Message.Sender.CUSTOMER)
+        .select_related("attachment")
+        .order_by("-created_at", "-id")[:REPORT_EXCERPT_MESSAGES]
+    )
+    excerpt = []
+    for message in reversed(list(messages)):
+        attachment = getattr(message, "attachment", None)  # a missing reverse one-to-one is an AttributeError
+        excerpt.append(
+            {
+                "sent_at": message.created_at.isoformat(),
+                "kind": message.kind,
+                "text": message.text,
+                "file": attachment.name if attachment else None,
+            }
+        )
+    return excerpt
+
+
+def on_report_queued(report: Report) -> None:
+    """A report sent again (customers.rules.do_retry_report): queue it once the retry commits."""
+    _deliver_report_on_commit(report, center=report.block.customer.center)
+
+
+def _deliver_report_on_commit(report: Report, *, center: Center) -> None:
+    if not center.outbound_url:
+        return  # it waits, pending, and the console says why
+    from . import report_delivery  # the task module imports delivery, which this module's callers import
+
+    report_id, attempts = report.pk, report.delivery_attempts
+    transaction.on_commit(lambda: report_delivery.enqueue(report_id, after_attempt=attempts))

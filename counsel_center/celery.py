@@ -26,6 +26,11 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         sender.signature("consultations.delivery.redeliver_stalled"),
         name="re-queue stalled deliveries",
     )
+    sender.add_periodic_task(
+        60.0,
+        sender.signature("consultations.report_delivery.redeliver_stalled_reports"),
+        name="re-queue stalled reports",
+    )
     # Every 10 minutes: each center's finished days are rolled up soon after its own local midnight.
     sender.add_periodic_task(
         crontab(minute="*/10"),

@@ -228,7 +228,7 @@ DELIVERY_BACKOFF_SECONDS = env_int("DELIVERY_BACKOFF_SECONDS", 2)
 DELIVERY_BACKOFF_MAX_SECONDS = env_int("DELIVERY_BACKOFF_MAX_SECONDS", 300)
 # autodiscover_tasks() imports only each app's tasks.py; the worker must also
 # know the delivery task, which lifecycle queues by name.
-CELERY_IMPORTS = ["consultations.delivery"]
+CELERY_IMPORTS = ["consultations.delivery", "consultations.report_delivery"]
 
 # The customer simulator (/simulator/<slug>/) plays a customer with real signed
 # webhook calls; it shows the webhook secret, so it is on only in DEBUG or when

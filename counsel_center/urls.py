@@ -21,6 +21,7 @@ urlpatterns = [
     path("center/", choose_center_view, name="choose-center"),
     path("", include("consultations.urls")),
     path("", include("stats.urls")),
+    path("", include("customers.urls")),
     path("", RedirectView.as_view(pattern_name="console", permanent=False)),
 ]
 # Media files are never served as static files: attachments are downloaded

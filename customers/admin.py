@@ -173,9 +173,9 @@ class ActiveBlockFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(ended_at__isnull=True)
+            return queryset.active()
         if self.value() == "no":
-            return queryset.filter(ended_at__isnull=False)
+            return queryset.exclude(pk__in=queryset.active().values("pk"))
         return queryset
 
 
@@ -191,10 +191,13 @@ class BlockAddForm(forms.ModelForm):
     """
 
     actor_for: Callable[[int], Member | None]  # set per request by BlockAdmin.get_form
+    report = forms.BooleanField(
+        label=_("Also report to the channel operator (obscene or gambling only)"), required=False
+    )
 
     class Meta:
         model = Block
-        fields = ("customer", "reason", "note")
+        fields = ("customer", "reason", "note", "report")
 
     def clean(self):
         # Not super().clean(): its constraint check would refuse an active block in Django's generic words;
@@ -209,6 +212,7 @@ class BlockAddForm(forms.ModelForm):
                 actor=self.actor_for(customer.center_id),
                 reason=cleaned["reason"],
                 note=cleaned.get("note", ""),
+                report=cleaned.get("report", False),
             )
         except Refused as refusal:
             raise ValidationError(refusal.message, code=refusal.code) from refusal
@@ -223,9 +227,9 @@ class BlockAdmin(CenterScopedAdmin, admin.ModelAdmin):
     # change and delete: nobody; a block row is history, ended by unblocking (R17)
 
     form = BlockAddForm
-    list_display = ("customer", "reason", "blocked_by", "blocked_at", "ended_at", "active")
+    list_display = ("customer", "reason", "blocked_by", "blocked_at", "ended_at", "active", "report_state")
     list_filter = (ActiveBlockFilter, "reason")
-    list_select_related = ("customer", "blocked_by__user")
+    list_select_related = ("customer", "blocked_by__user", "report")
     search_fields = ("customer__customer_id", "customer__nickname", "customer__profile_nickname")
     autocomplete_fields = ("customer",)
     actions = ("unblock",)
@@ -234,13 +238,18 @@ class BlockAdmin(CenterScopedAdmin, admin.ModelAdmin):
     def active(self, obj: Block) -> bool:
         return obj.is_active
 
+    @admin.display(description=_("report"))
+    def report_state(self, obj: Block) -> str:
+        report = getattr(obj, "report", None)
+        return report.get_delivery_state_display() if report else "—"
+
     def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).select_related("customer", "blocked_by__user", "ended_by__user")
+        return super().get_queryset(request).select_related("customer", "blocked_by__user", "ended_by__user", "report")
 
     def get_fields(self, request: HttpRequest, obj=None):
         if obj is None:
-            return ("customer", "reason", "note")
-        return ("customer", "reason", "note", "blocked_by", "blocked_at", "ended_at", "ended_by")
+            return ("customer", "reason", "note", "report")
+        return ("customer", "reason", "note", "blocked_by", "blocked_at", "ended_at", "ended_by", "report_state")
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -260,7 +269,7 @@ class BlockAdmin(CenterScopedAdmin, admin.ModelAdmin):
 
     @admin.action(description=_("Unblock the customers of the selected blocks"), permissions=["unblock"])
     def unblock(self, request: HttpRequest, queryset) -> None:
-        customers = [block.customer for block in queryset.filter(ended_at__isnull=True)]
+        customers = [block.customer for block in queryset.active()]
         if not customers:
             self.message_user(request, _("None of the selected blocks is active."), messages.WARNING)
             return

@@ -91,7 +91,7 @@ class BlockQuerySet(models.QuerySet):
         """A center's blocks with their customer and blocker, newest first: one query for a list."""
         return (
             self.filter(customer__center=center)
-            .select_related("customer", "blocked_by__user")
+            .select_related("customer", "blocked_by__user", "report")
             .order_by("-blocked_at", "-pk")
         )
 
@@ -139,3 +139,51 @@ class Block(models.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_at is None
+
+
+class Report(models.Model):
+    """A block reported (신고) to the channel operator, for 음란 or 도박 only (R16), and its delivery.
+
+    Who, when, why and the note are the block's; the report adds the excerpt
+    the operator reads and the state of its delivery through the outbound
+    channel (consultations/report_delivery.py), retried with backoff like an
+    agent's message.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    block = models.OneToOneField(Block, on_delete=models.CASCADE, related_name="report", verbose_name=_("block"))
+    # The customer's last messages before the block, oldest first: [{"sent_at", "kind", "text", "file"}].
+    excerpt = models.JSONField(_("excerpt"), default=list, blank=True)
+    delivery_state = models.CharField(_("delivery"), max_length=10, choices=State.choices, default=State.PENDING)
+    delivery_attempts = models.PositiveSmallIntegerField(_("delivery attempts"), default=0)
+    delivery_error = models.CharField(_("last delivery error"), max_length=500, blank=True)
+    delivery_due_at = models.DateTimeField(_("next delivery attempt"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        indexes = [
+            # The stalled-delivery sweep reads only pending reports.
+            models.Index(
+                fields=["delivery_due_at"],
+                condition=models.Q(delivery_state="pending"),
+                name="report_pending_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.block} — {self.get_delivery_state_display()}"
+
+    @property
+    def is_waiting(self) -> bool:
+        """Pending with no attempt due: it was filed while the center had no outbound URL."""
+        return self.delivery_state == self.State.PENDING and self.delivery_due_at is None
+
+    @property
+    def may_be_sent_again(self) -> bool:
+        return self.delivery_state == self.State.FAILED or self.is_waiting

@@ -17,8 +17,8 @@ from counsel_center import clock
 from counsel_center.models import Center, Member
 from counsel_center.rules import CUSTOMER_NOT_FOUND, Refused, check_member_of
 
-from .models import Block, Customer
-from .signals import customer_blocked, customer_unblocked, customer_updated
+from .models import Block, Customer, Report
+from .signals import customer_blocked, customer_unblocked, customer_updated, report_queued
 
 
 def _lock(customer: Customer) -> Customer:
@@ -43,13 +43,17 @@ def check_may_block(customer: Customer, actor: Member | None) -> None:
         )
 
 
-def check_may_unblock(customer: Customer, actor: Member | None) -> None:
-    """R16a: only masters and managers (or an operator in the shell) unblock."""
-    if actor is None:
+def _check_admin(customer: Customer, actor: Member | None, message) -> None:
+    if actor is None:  # an operator in the shell
         return
     check_member_of(customer.center, actor, missing=CUSTOMER_NOT_FOUND)
     if not actor.is_admin:
-        raise Refused("not_admin", _("Only a master or a manager can unblock a customer."))
+        raise Refused("not_admin", message)
+
+
+def check_may_unblock(customer: Customer, actor: Member | None) -> None:
+    """R16a: only masters and managers (or an operator in the shell) unblock."""
+    _check_admin(customer, actor, _("Only a master or a manager can unblock a customer."))
 
 
 def may_block(customer: Customer, actor: Member) -> bool:
@@ -60,9 +64,13 @@ def may_block(customer: Customer, actor: Member) -> bool:
     return actor.is_admin or _holds_open_consultation_of(customer, actor)
 
 
-def check_reason(reason: str) -> None:
+def check_reason(reason: str, *, report: bool = False) -> None:
     if reason not in Block.Reason.values:
         raise Refused("bad_reason", _("Choose a reason: abuse, promotion, obscene or gambling."))
+    if report and reason not in Block.REPORTABLE:
+        raise Refused(
+            "not_reportable", _("Only obscene (음란) or gambling (도박) can be reported to the channel operator.")
+        )
 
 
 def do_update_customer(
@@ -89,13 +97,18 @@ def do_update_customer(
         return customer
 
 
-def do_block_customer(customer: Customer, *, actor: Member | None, reason: str, note: str = "") -> Block:
+def do_block_customer(
+    customer: Customer, *, actor: Member | None, reason: str, note: str = "", report: bool = False
+) -> Block:
     """R16: block a customer; their open consultation closes at once (R9.5, in the signal's receiver).
 
-    `actor` is None when an operator blocks from the shell without --by. The
-    count of messages refused while blocked starts again with each block.
+    `report`: also report them to the channel operator (only for 음란 and 도박):
+    a Report is stored with the block, its excerpt and delivery are the
+    receivers' (consultations/receivers.py). `actor` is None when an operator
+    blocks from the shell without --by. The count of messages refused while
+    blocked starts again with each block.
     """
-    check_reason(reason)
+    check_reason(reason, report=report)
     with transaction.atomic():
         at = clock.now()
         customer = _lock(customer)
@@ -110,7 +123,10 @@ def do_block_customer(customer: Customer, *, actor: Member | None, reason: str, 
         if customer.blocked_attempts or customer.last_blocked_attempt_at:
             customer.blocked_attempts, customer.last_blocked_attempt_at = 0, None
             customer.save(update_fields=["blocked_attempts", "last_blocked_attempt_at"])
-        customer_blocked.send(Customer, customer=customer, block=block, actor=actor, at=at)
+        # Due now when it can go out; with no outbound URL it waits, and the stalled sweep leaves it alone.
+        due = at if customer.center.outbound_url else None
+        filed = Report.objects.create(block=block, delivery_due_at=due) if report else None
+        customer_blocked.send(Customer, customer=customer, block=block, report=filed, actor=actor, at=at)
         return block
 
 
@@ -128,6 +144,24 @@ def do_unblock_customer(customer: Customer, *, actor: Member | None) -> Block:
         block.save(update_fields=["ended_at", "ended_by"])
         customer_unblocked.send(Customer, customer=customer, block=block, actor=actor, at=at)
         return block
+
+
+def do_retry_report(report: Report, *, actor: Member) -> Report:
+    """A master or a manager sends a report again: one whose delivery failed, or one that waited for an outbound URL."""
+    with transaction.atomic():
+        report = (
+            Report.objects.select_for_update(of=("self",)).select_related("block__customer__center").get(pk=report.pk)
+        )
+        _check_admin(report.block.customer, actor, _("Only a master or a manager can send a report again."))
+        if not report.may_be_sent_again:
+            raise Refused("not_failed", _("Only a report whose delivery failed or is waiting can be sent again."))
+        at = clock.now()
+        report.delivery_state = Report.State.PENDING
+        report.delivery_error = ""
+        report.delivery_due_at = at
+        report.save(update_fields=["delivery_state", "delivery_error", "delivery_due_at"])
+        report_queued.send(Report, report=report, actor=actor, at=at)
+        return report
 
 
 def do_record_blocked_attempt(center: Center, *, user_key: str) -> Customer | None:

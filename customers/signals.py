@@ -10,7 +10,9 @@ from django.dispatch import Signal
 
 # customer, actor (Member or None), at (datetime), fields (names changed)
 customer_updated = Signal()
-# customer, block, actor, at
+# customer, block, report (a Report, or None when not reported), actor, at
 customer_blocked = Signal()
 # customer, block, actor, at
 customer_unblocked = Signal()
+# report, actor, at: a report to send (again) through the outbound channel once the transaction commits
+report_queued = Signal()

@@ -8,7 +8,8 @@ says) it migrates, runs `seed_demo`, adds a few Q&A entries and templates the
 demo seed does not have, starts `uvicorn counsel_center.asgi:application` with
 DEBUG=1 on a free port of 127.0.0.1, logs in as agent1 / counsel-demo through
 the login form with a Korean browser, and saves the main screens; then, as
-master, the 통계 page (rolled up by `rollup_stats` after the seed). The server
+master, the 통계 page (rolled up by `rollup_stats` after the seed); as manager,
+the 차단고객관리 page (the demo's blocked customers). The server
 is stopped and the temporary directory removed however it ends.
 
 Needs the dev requirements (playwright) and Debian's Chromium at
@@ -37,6 +38,8 @@ from consultations.tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - 
 
 USERNAME, PASSWORD = "agent1", "counsel-demo"  # counsel_center/demo_data.py
 STATS_USERNAME = "master"  # agents do not see statistics (SPEC §6)
+BLOCKED_USERNAME = "manager"  # only masters and managers see the blocked customers (R16a)
+BLOCKED_USER_KEY = "demo-customer-38"  # 도박 스팸, blocked by the demo seed
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # Customers of the demo seed (counsel_center/demo_data.py) whose consultation agent1 has in progress.
@@ -49,18 +52,22 @@ AT_NEWEST = "(l => l.scrollTop + l.clientHeight >= l.scrollHeight - 2)(document.
 
 
 def seed_assist() -> None:
-    """Run in a child process with the temporary VAR_DIR: agent1's favorites (seed_demo made the Q&A and templates)."""
+    """Run in a child process with the temporary VAR_DIR: agent1's favorites (seed_demo made the Q&A and templates)
+    and a blocked customer's refused messages."""
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "counsel_center.settings")
     django.setup()
     from consultations.models import Favorite, Template
     from counsel_center.models import Center, Member
+    from customers.rules import do_record_blocked_attempt
 
     center = Center.objects.get(slug="demo")
     member = Member.objects.get(center=center, user__username=USERNAME)
     Favorite.objects.create(member=member, kind=Favorite.Kind.QNA_TERM, term=QNA_SEARCH)
     Favorite.objects.create(member=member, kind=Favorite.Kind.TEMPLATE, template=Template.objects.get(title="첫 인사"))
+    for _ in range(3):  # messages the blocked 도박 스팸 sent anyway, counted on 차단고객관리
+        do_record_blocked_attempt(center, user_key=BLOCKED_USER_KEY)
 
 
 def free_port() -> int:
@@ -184,12 +191,23 @@ def take(base: str, out: Path) -> list[Path]:
             ):
                 stats = context(browser, viewport, **options)
                 log_in(stats, STATS_USERNAME)
-                stats.click(".topbar a.topbar-link")
+                stats.click(".topbar a.topbar-link[href='/stats/']")
                 stats.wait_for_selector(".stats .chart-svg")
                 if tab != "counts":
                     stats.click(f'.stats-tabs a[href="?tab={tab}"]')
                     stats.wait_for_url(f"**/stats/?tab={tab}")
                 shot(stats, name)
+
+            # 차단고객관리, as the manager: opened from the top bar, on a desktop and on a phone.
+            for name, viewport, options in (
+                ("blocked-desktop.png", DESKTOP, {}),
+                ("blocked-phone.png", PHONE, {"is_mobile": True, "has_touch": True}),
+            ):
+                blocked = context(browser, viewport, **options)
+                log_in(blocked, BLOCKED_USERNAME)
+                blocked.click(".topbar a.topbar-link[href='/blocked/']")
+                blocked.wait_for_selector("#blocked .blocked-row")
+                shot(blocked, name, full_page=True)
         finally:
             browser.close()
     return saved

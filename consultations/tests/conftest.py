@@ -1,5 +1,6 @@
 """Fixtures of the live-update tests (consultations/tests/live.py): real servers, a private Redis."""
 
+import socket
 import time
 
 import pytest
@@ -43,3 +44,12 @@ def receiver():
     """A channel's receiving end on loopback (consultations/tests/receiver.py)."""
     with running_receiver() as receiver:
         yield receiver
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A URL where nothing listens: connections are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/channel/outbound"

@@ -10,7 +10,7 @@ from consultations.models import CloseReason, Event, Status
 from counsel_center import clock
 from counsel_center.tests.factories import ConsultationFactory, CustomerFactory
 from customers import rules as customer_rules
-from customers.models import Block
+from customers.models import Block, Report
 
 from .helpers import T0, consultation_in, customer_writes, db_state, in_progress_with
 
@@ -556,3 +556,57 @@ def test_the_pane_takes_the_same_few_queries_whatever_the_history(
 
     assert len(response.context["history_lines"]) == 60
     assert len(many) == len(few)
+
+
+# --- report (신고) ---------------------------------------------------------------------------
+
+
+def test_the_assignee_reports_a_gambling_customer_from_the_details(alice, consultation, customer):
+    response = alice.post(
+        block_url(customer),
+        {"reason": "gambling", "note": "도박 사이트 홍보", "report": "1", "consultation": consultation.public_id},
+        headers=HTMX,
+    )
+
+    assert response["HX-Trigger"] == "consultation-changed"
+    report = Report.objects.get(block__customer=customer)
+    assert report.excerpt[0]["text"] == "문의드립니다"
+    html = text_of(response)
+    assert "Reported to the channel operator · Waiting to be sent" in html
+    assert "no outbound URL was set: it waits here until a master or a manager sends it again." in html
+
+
+@pytest.mark.parametrize("reason", ["abuse", "promotion"])
+def test_a_report_for_abuse_or_promotion_is_refused_in_place(alice, consultation, customer, reason):
+    before = db_state()
+
+    response = alice.post(block_url(customer), {"reason": reason, "report": "1"}, headers=HTMX)
+
+    assert "HX-Trigger" not in response
+    assert "Only obscene (음란) or gambling (도박) can be reported to the channel operator." in text_of(response)
+    assert db_state() == before
+    assert not Report.objects.exists()
+
+
+def test_a_manager_sends_a_failed_report_again_and_an_agent_sees_no_button(
+    client, alice, consultation, customer, manager, receiver, settings, django_capture_on_commit_callbacks
+):
+    settings.DELIVERY_BACKOFF_SECONDS = 0
+    block = customer_rules.do_block_customer(customer, actor=manager, reason="obscene", report=True)
+    Report.objects.filter(block=block).update(delivery_state="failed", delivery_error="HTTP 500")
+    center = customer.center
+    center.outbound_url = receiver.url
+    center.save(update_fields=["outbound_url"])
+    retry = f"/customers/{customer.customer_id}/report/retry"
+
+    assert retry not in alice.get(pane_url(consultation), headers=HTMX).content.decode()
+    assert "HTTP 500" in text_of(alice.get(pane_url(consultation), headers=HTMX))
+    client.force_login(manager.user)
+    assert f'action="{retry}"' in client.get(pane_url(consultation), headers=HTMX).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(retry, headers=HTMX)
+
+    assert response["HX-Trigger"] == "consultation-changed"
+    assert Report.objects.get(block=block).delivery_state == "sent"
+    assert len(receiver.requests) == 1

@@ -6,7 +6,6 @@ statuses; Celery runs eagerly, so retries happen at once (backoff 0 here).
 
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
 
 import pytest
@@ -29,15 +28,6 @@ def _delivery_settings(settings, monkeypatch):
     settings.DELIVERY_BACKOFF_MAX_SECONDS = 300
     for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)  # 127.0.0.1 is reached directly
-
-
-@pytest.fixture
-def closed_port_url() -> str:
-    """A URL where nothing listens: connections are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/channel/outbound"
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ WITHOUT_OBJECTS = {
     "console",
     "stats",  # the member's own center only: stats/tests/test_views.py
     "stats-csv",
+    "blocked-customers",  # the member's own center only: customers/tests/test_blocked_page.py
     "assist-panel",
     "assist-qna",
     "assist-templates",
@@ -75,6 +76,8 @@ URL_ARGUMENTS = {
     "details-customer-profile": ["customer_id"],
     "details-customer-block": ["customer_id"],
     "details-customer-unblock": ["customer_id"],
+    "details-customer-report-retry": ["customer_id"],
+    "blocked-customers-unblock": ["customer_id"],
     "assist-template": ["template_id"],
     "assist-favorite-template": ["template_id"],
     "assist-favorite-delete": ["favorite_id"],

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from django import forms
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -64,6 +64,7 @@ class ProfileForm(forms.Form):
 class BlockForm(forms.Form):
     reason = forms.ChoiceField(choices=Block.Reason.choices)
     note = _Text(required=False, max_length=2000)
+    report = forms.BooleanField(required=False)  # 신고: only for 음란 and 도박, which customers.rules decides
 
 
 # --- what the pane shows -------------------------------------------------------------------
@@ -102,8 +103,8 @@ def customer_card(
     drafts: dict | None = None,
     refusal: Refused | None = None,
 ) -> CustomerCard:
-    customer = Customer.objects.select_related("memo_updated_by__user").get(pk=customer.pk)
-    block = customer.blocks.active().select_related("blocked_by__user").first()
+    customer = Customer.objects.select_related("center", "memo_updated_by__user").get(pk=customer.pk)
+    block = customer.blocks.active().select_related("blocked_by__user", "report").first()
     values = {"nickname": customer.nickname, "memo": customer.memo, "reason": "", "note": ""} | (drafts or {})
     return CustomerCard(
         customer=customer,
@@ -251,9 +252,22 @@ def block(request: HttpRequest, customer_id: str) -> HttpResponse:
     if not form.is_valid():
         return _customer_block(request, customer, errors=form.errors, drafts=form.data.dict())
     try:
-        customer_rules.do_block_customer(
-            customer, actor=request.member, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
-        )
+        customer_rules.do_block_customer(customer, actor=request.member, **form.cleaned_data)
+    except Refused as refusal:
+        return _customer_block(request, customer, refusal=refusal)
+    return _changed(request, customer)
+
+
+@require_POST
+@member_required
+def retry_report(request: HttpRequest, customer_id: str) -> HttpResponse:
+    """Send the active block's failed report to the channel operator again (masters and managers)."""
+    customer = access_customer(request.member, customer_id)
+    report = getattr(customer.blocks.active().select_related("report").first(), "report", None)
+    if report is None:
+        raise Http404
+    try:
+        customer_rules.do_retry_report(report, actor=request.member)
     except Refused as refusal:
         return _customer_block(request, customer, refusal=refusal)
     return _changed(request, customer)
@@ -301,4 +315,5 @@ urlpatterns = [
     path("customers/<str:customer_id>/profile", update_profile, name="details-customer-profile"),
     path("customers/<str:customer_id>/block", block, name="details-customer-block"),
     path("customers/<str:customer_id>/unblock", unblock, name="details-customer-unblock"),
+    path("customers/<str:customer_id>/report/retry", retry_report, name="details-customer-report-retry"),
 ]

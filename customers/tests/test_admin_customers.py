@@ -3,6 +3,7 @@
 Covers customers/admin.py (CustomerAdmin, BlockAdmin).
 """
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -12,7 +13,7 @@ from django.utils.html import escape
 from consultations.models import CloseReason, Event, Status
 from counsel_center.tests.factories import CustomerFactory
 from customers import rules as customer_rules
-from customers.models import Block, Customer
+from customers.models import Block, Customer, Report
 
 
 def _customer_url(customer):
@@ -242,3 +243,32 @@ def test_it_lists_blocks_without_a_query_per_row(client, manager, center):
     for _ in range(12):
         customer_rules.do_block_customer(CustomerFactory(center=center), actor=manager, reason=Block.Reason.ABUSE)
     assert page_queries() == few
+
+
+@pytest.mark.parametrize("reason", ["abuse", "promotion"])
+def test_a_report_for_abuse_or_promotion_is_a_form_error(client, manager, customer, reason):
+    client.force_login(manager.user)
+
+    response = client.post(
+        reverse("admin:customers_block_add"),
+        {"customer": customer.pk, "reason": reason, "report": "on"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    refusal = "Only obscene (음란) or gambling (도박) can be reported to the channel operator."
+    assert refusal in response.content.decode()
+    assert not Block.objects.exists()
+
+
+def test_it_reports_a_gambling_customer_and_lists_the_report_state(client, manager, customer):
+    client.force_login(manager.user)
+
+    response = client.post(
+        reverse("admin:customers_block_add"), {"customer": customer.pk, "reason": "gambling", "report": "on"}
+    )
+
+    assert response.status_code == 302
+    assert Report.objects.get(block__customer=customer).delivery_state == "pending"
+    listing = client.get(reverse("admin:customers_block_changelist"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Waiting to be sent" in listing

@@ -14,19 +14,19 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from consultations.models import CloseReason, Status
-from consultations.tests.helpers import T0, consultation_in, db_state
+from consultations.tests.helpers import T0, consultation_in, customer_writes, db_state
 from counsel_center import clock
 from counsel_center.models import Member
 from counsel_center.tests.factories import CustomerFactory
 from customers import rules
-from customers.models import Block
+from customers.models import Block, Report
 
 ROOT = Path(__file__).resolve().parents[2]
 AT = T0 + timedelta(minutes=20)  # 10:20 in Asia/Seoul
 FIELDS = ["customer_id", "display_name", "profile_nickname", "reason", "reason_label", "note", "blocked_by",
-          "blocked_at", "refused_messages", "last_refused_at"]  # fmt: skip
+          "blocked_at", "refused_messages", "last_refused_at", "report"]  # fmt: skip
 HEADINGS = ["CUSTOMER ID", "NAME", "PROFILE NICKNAME", "REASON", "NOTE", "BLOCKED BY", "BLOCKED AT", "REFUSED",
-            "LAST REFUSED"]  # fmt: skip
+            "LAST REFUSED", "REPORT"]  # fmt: skip
 LABELS = {"abuse": "Abuse (욕설)", "promotion": "Promotion (홍보)", "obscene": "Obscene (음란)",
           "gambling": "Gambling (도박)"}  # fmt: skip
 
@@ -47,6 +47,26 @@ def block(customer, *, actor=None, reason="abuse", note="", at=AT) -> Block:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("reason", ["abuse", "promotion"])
+def test_report_is_refused_for_abuse_and_promotion(customer, reason):
+    with pytest.raises(CommandError, match=r"Only obscene \(음란\) or gambling \(도박\) can be reported"):
+        run("block_customer", "alpha", customer.customer_id, "--reason", reason, "--report")
+
+    assert not Block.objects.exists()
+
+
+def test_the_operator_reports_a_gambling_customer(center, customer):
+    customer_writes(center, "카지노 사이트 홍보", user_key=customer.user_key)
+
+    out = run("block_customer", "alpha", customer.customer_id, "--reason", "gambling", "--report")
+
+    assert out.endswith("Reported to the channel operator; delivery pending (no outbound URL is set: it waits).\n")
+    report = Report.objects.get(block__customer=customer)
+    assert [line["text"] for line in report.excerpt] == ["카지노 사이트 홍보"]
+    listed = json.loads(run("list_blocked", "alpha", "--format", "json"))
+    assert listed[0]["report"] == "pending"
+
+
 def test_the_operator_blocks_a_customer_and_their_open_consultation_closes(customer, agent, make_consultation):
     consultation = consultation_in(make_consultation, Status.IN_PROGRESS, customer=customer, assignee=agent)
 
@@ -258,16 +278,16 @@ def blocked(center, other_center, customer, manager):
 def test_the_table_lines_up_korean_names_under_their_headings(blocked, django_assert_num_queries):
     seojun, minji = blocked
 
-    # 1. the center by its slug; 2. the active blocks with their customers and blockers (one join)
+    # 1. the center by its slug; 2. the active blocks with their customers, blockers and reports (one join)
     with django_assert_num_queries(2):
         out = run("list_blocked", "alpha")
 
     header, rule, *lines = out.rstrip("\n").split("\n")
     rows = [
         [seojun.customer_id, "도박 홍보 계정", "이서준", "Gambling (도박)", "도박 사이트 링크를 계속 보...", "operator",
-         "2025-03-03T11:20:00+09:00", "1", "2025-03-03T12:20:00+09:00"],
+         "2025-03-03T11:20:00+09:00", "1", "2025-03-03T12:20:00+09:00", "-"],
         [minji.customer_id, "김민지", "김민지", "Abuse (욕설)", "욕설 반복", "Mina", "2025-03-03T10:20:00+09:00", "2",
-         "2025-03-03T11:55:00+09:00"],
+         "2025-03-03T11:55:00+09:00", "-"],
     ]  # fmt: skip
     columns = starts(header, HEADINGS)
     assert columns[0] == 0
@@ -277,7 +297,7 @@ def test_the_table_lines_up_korean_names_under_their_headings(blocked, django_as
     widths = [max(width(line[i]) for line in cells) for i in range(len(HEADINGS))]
     assert rule.split("  ") == ["-" * each for each in widths]
     assert columns == [sum(widths[:i]) + 2 * i for i in range(len(HEADINGS))]
-    assert width(lines[0]) == width(lines[1]) == columns[-1] + width("2025-03-03T12:20:00+09:00")
+    assert width(lines[0]) == width(lines[1]) == columns[-1] + width("-")  # not reported
 
 
 def starts(line: str, cells: list[str]) -> list[int]:
@@ -303,11 +323,11 @@ def test_csv_has_a_header_row_and_every_field(blocked):
          "reason": "gambling", "reason_label": "Gambling (도박)",
          "note": "도박 사이트 링크를\n계속 보냄 (3회째, 캡처 있음)",
          "blocked_by": "operator", "blocked_at": "2025-03-03T11:20:00+09:00", "refused_messages": "1",
-         "last_refused_at": "2025-03-03T12:20:00+09:00"},
+         "last_refused_at": "2025-03-03T12:20:00+09:00", "report": ""},
         {"customer_id": minji.customer_id, "display_name": "김민지", "profile_nickname": "김민지", "reason": "abuse",
          "reason_label": "Abuse (욕설)", "note": "욕설 반복", "blocked_by": "Mina",
          "blocked_at": "2025-03-03T10:20:00+09:00", "refused_messages": "2",
-         "last_refused_at": "2025-03-03T11:55:00+09:00"},
+         "last_refused_at": "2025-03-03T11:55:00+09:00", "report": ""},
     ]  # fmt: skip
 
 
@@ -324,11 +344,12 @@ def test_json_is_an_array_of_objects(blocked, center):
     assert json.loads(out) == [
         {"customer_id": seojun.customer_id, "display_name": "도박 홍보 계정", "profile_nickname": "이서준",
          "reason": "obscene", "reason_label": "Obscene (음란)", "note": "", "blocked_by": "operator",
-         "blocked_at": "2025-03-03T04:20:00+00:00", "refused_messages": 0, "last_refused_at": None},
+         "blocked_at": "2025-03-03T04:20:00+00:00", "refused_messages": 0, "last_refused_at": None,
+         "report": None},
         {"customer_id": minji.customer_id, "display_name": "김민지", "profile_nickname": "김민지", "reason": "abuse",
          "reason_label": "Abuse (욕설)", "note": "욕설 반복", "blocked_by": "Mina",
          "blocked_at": "2025-03-03T01:20:00+00:00", "refused_messages": 2,
-         "last_refused_at": "2025-03-03T02:55:00+00:00"},
+         "last_refused_at": "2025-03-03T02:55:00+00:00", "report": None},
     ]  # fmt: skip
     assert "김민지" in out  # UTF-8 as written, not \u escapes
     assert out.startswith("[\n  {\n")
@@ -367,7 +388,7 @@ def test_list_refuses_bad_arguments_with_a_clear_error(center, args, message):
     ("command", "mentions"),
     [
         ("block_customer", ["CENTER_SLUG", "CUSTOMER_ID", "--reason", "abuse,promotion,obscene,gambling", "--by",
-                            "USERNAME", "--note"]),
+                            "USERNAME", "--note", "--report"]),
         ("unblock_customer", ["CENTER_SLUG", "CUSTOMER_ID", "--by", "USERNAME"]),
         ("list_blocked", ["CENTER_SLUG", "--format", "table,csv,json"]),
     ],
@@ -378,7 +399,6 @@ def test_from_the_shell_help_names_the_arguments(command, mentions):
     assert done.returncode == 0, done.stderr
     for word in mentions:
         assert word in done.stdout
-    assert "--report" not in done.stdout
 
 
 @pytest.mark.django_db(transaction=True)

@@ -39,7 +39,7 @@ from counsel_center import clock
 from counsel_center import demo_data as demo
 from counsel_center.models import Center, Member
 from customers import rules as customer_rules
-from customers.models import Customer
+from customers.models import Block, Customer
 from stats import rollup
 
 CLOSE_REASONS = {
@@ -598,8 +598,13 @@ class Planner:
         return lambda: lifecycle.close_idle(now=at, center=self.center)
 
     def _block(self, customer: Ref, actor: str, reason: str, note: str):
+        # 음란 and 도박 are reported too (R16): the demo has no outbound URL, so the report shows as waiting.
         return lambda: customer_rules.do_block_customer(
-            Customer.objects.get(pk=customer.pk), actor=self.members[actor], reason=reason, note=note
+            Customer.objects.get(pk=customer.pk),
+            actor=self.members[actor],
+            reason=reason,
+            note=note,
+            report=reason in Block.REPORTABLE,
         )
 
     def _unblock(self, customer: Ref, actor: str):

@@ -24,6 +24,7 @@ FIELDS = (
     "blocked_at",
     "refused_messages",
     "last_refused_at",
+    "report",
 )
 # The table's columns: (key of a row, heading).
 TABLE_COLUMNS = (
@@ -36,6 +37,7 @@ TABLE_COLUMNS = (
     ("blocked_at", "BLOCKED AT"),
     ("refused_messages", "REFUSED"),
     ("last_refused_at", "LAST REFUSED"),
+    ("report", "REPORT"),
 )
 NOTE_WIDTH = 30  # columns of a note in the table; CSV and JSON carry it whole
 GAP = "  "
@@ -63,6 +65,8 @@ def clip(text: str, width: int) -> str:
 
 def table_cell(row: dict, key: str) -> str:
     """One line of text, so the row stays one line (a note may have several); empty for no value."""
+    if key == "report" and row[key] is None:
+        return "-"  # not reported
     text = re.sub(r"\s+", " ", "" if row[key] is None else str(row[key])).strip()
     return clip(text, NOTE_WIDTH) if key == "note" else text
 
@@ -83,6 +87,8 @@ def rows_of(center: Center) -> list[dict]:
             # Reset by each block (customers/rules.py): the messages refused since this one.
             "refused_messages": block.customer.blocked_attempts,
             "last_refused_at": lookups.local_iso(block.customer.last_blocked_attempt_at, center),
+            # The report's delivery state (pending, sent, failed), or None when the block was not reported.
+            "report": getattr(getattr(block, "report", None), "delivery_state", None),
         }
         for block in blocks
     ]
@@ -108,7 +114,8 @@ def as_table(rows: list[dict]) -> str:
 class Command(BaseCommand):
     help = (
         "List the blocked customers of a center, newest block first: customer ID, names, reason, note, who "
-        "blocked them and when (in the center's time zone), and how many of their messages were refused since. "
+        "blocked them and when (in the center's time zone), how many of their messages were refused since, and "
+        "whether they were reported to the channel operator (the report's delivery state). "
         "As an aligned table (notes shortened), CSV with a header row (UTF-8), or a JSON array."
     )
 
