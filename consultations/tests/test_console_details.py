@@ -1,5 +1,6 @@
 """The details pane (상담 상세정보, SPEC §3): customer, consultation, history; nickname and memo edits; block (R16)."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -610,3 +611,22 @@ def test_a_manager_sends_a_failed_report_again_and_an_agent_sees_no_button(
     assert response["HX-Trigger"] == "consultation-changed"
     assert Report.objects.get(block=block).delivery_state == "sent"
     assert len(receiver.requests) == 1
+
+
+def test_the_block_history_stays_on_the_details_after_unblocking(client, consultation, customer, manager, master):
+    with clock.frozen_at(AT):
+        customer_rules.do_block_customer(
+            customer, actor=manager, reason=Block.Reason.OBSCENE, report=True, note="음란물"
+        )
+    with clock.frozen_at(AT + timedelta(hours=1)):
+        customer_rules.do_unblock_customer(customer, actor=master)
+    client.force_login(manager.user)
+
+    html = text_of(client.get(pane_url(consultation), headers=HTMX))
+    flat = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))  # the text a reader sees
+
+    assert "Normal" in html
+    assert "Earlier block (1)" in flat
+    assert "Obscene (음란) 2025-03-03 10:20 · Mina → unblocked 2025-03-03 11:20 · Max" in flat
+    assert "Reported to the channel operator (Waiting to be sent)" in flat
+    assert "음란물" in html

@@ -78,12 +78,17 @@ class HistoryLine:
     kind: str
 
 
+# How many of a customer's blocks the details show (the admin has them all).
+BLOCK_HISTORY = 10
+
+
 @dataclass(frozen=True)
 class CustomerCard:
     """The customer block: the customer read fresh, their active block, and a form's drafts, errors or refusal."""
 
     customer: Customer
     block: Block | None
+    past_blocks: list[Block]  # ended blocks, newest first: unblocking keeps them as history
     # The consultation whose pane shows the card: forms post it back, for the way back without htmx.
     consultation: Consultation | None
     values: dict
@@ -104,11 +109,18 @@ def customer_card(
     refusal: Refused | None = None,
 ) -> CustomerCard:
     customer = Customer.objects.select_related("center", "memo_updated_by__user").get(pk=customer.pk)
-    block = customer.blocks.active().select_related("blocked_by__user", "report").first()
+    # The latest blocks, the one in force (if any) first: one query for the state and the history (R17).
+    blocks = list(
+        customer.blocks.select_related("blocked_by__user", "ended_by__user", "report").order_by("-blocked_at")[
+            :BLOCK_HISTORY
+        ]
+    )
+    block = next((b for b in blocks if b.is_active), None)
     values = {"nickname": customer.nickname, "memo": customer.memo, "reason": "", "note": ""} | (drafts or {})
     return CustomerCard(
         customer=customer,
         block=block,
+        past_blocks=[b for b in blocks if not b.is_active],
         consultation=consultation,
         values=values,
         errors=errors or {},

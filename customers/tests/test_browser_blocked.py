@@ -1,5 +1,5 @@
-"""차단고객관리 in a real browser (R17): a manager opens it from the top bar and unblocks a customer,
-who can then write again.
+"""Block and unblock in a real browser (R16, R17): a manager blocks from the details, finds the customer in
+차단고객관리 from the top bar, unblocks them there, and the customer can write again.
 
 Debian's Chromium driven by Playwright (consultations/tests/browser.py), against
 pytest-django's live server, in Korean, logged in through the real login form.
@@ -11,7 +11,7 @@ from consultations.models import Status
 from consultations.tests import browser
 from consultations.tests.helpers import customer_writes
 from customers.models import Block
-from customers.rules import do_block_customer, do_record_blocked_attempt
+from customers.rules import do_record_blocked_attempt
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,16 +22,32 @@ def chromium(live_server, monkeypatch):
         yield running
 
 
-def test_a_manager_unblocks_a_customer_from_the_top_bar_and_the_customer_can_write_again(
+def test_a_manager_blocks_from_the_details_unblocks_in_the_blocked_list_and_the_customer_can_write_again(
     chromium, live_server, center, manager
 ):
     first = customer_writes(center, "광고 보고 연락드립니다", user_key="kakao-user-1")
     customer = first.customer
-    do_block_customer(customer, actor=manager, reason=Block.Reason.PROMOTION, note="홍보 링크 반복")
-    do_record_blocked_attempt(center, user_key="kakao-user-1")  # one message refused while blocked
     tab = browser.open_tab(browser.new_context(chromium))
     page = tab.page
     browser.log_in(page, live_server.url, "mina")
+    dialogs: list[str] = []
+
+    def accept(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    # 고객 차단 from the consultation's details: it closes at once.
+    page.goto(f"{live_server.url}/consultations/{first.consultation.public_id}/")
+    page.locator(".details-block summary").click()
+    page.locator("#details-block-reason").select_option("promotion")
+    page.locator("#details-block-note").fill("홍보 링크 반복")
+    page.once("dialog", accept)
+    page.locator(".details-block-form").get_by_role("button", name="차단", exact=True).click()
+    page.locator("#details-customer .details-badge.is-danger").wait_for()
+    first.consultation.refresh_from_db()
+    assert first.consultation.status == Status.CLOSED
+    assert customer.active_block().reason == Block.Reason.PROMOTION
+    do_record_blocked_attempt(center, user_key="kakao-user-1")  # one message refused while blocked
 
     # 차단고객관리 in the top bar: the blocked customer's row.
     page.locator(".topbar").get_by_role("link", name="차단고객관리", exact=True).click()
@@ -42,12 +58,6 @@ def test_a_manager_unblocks_a_customer_from_the_top_bar_and_the_customer_can_wri
     assert "1건" in row.inner_text()
 
     # 차단 해제, confirmed: the row goes, a message says so, the page stays.
-    dialogs: list[str] = []
-
-    def accept(dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.accept()
-
     page.once("dialog", accept)
     row.get_by_role("button", name="차단 해제").click()
     page.locator(".blocked-message").wait_for()
@@ -55,7 +65,7 @@ def test_a_manager_unblocks_a_customer_from_the_top_bar_and_the_customer_can_wri
     assert page.locator(".blocked-message").inner_text() == f"{customer.display_name} 님의 차단을 해제했습니다."
     assert "차단된 고객이 없습니다" in page.locator("#blocked").inner_text()
     assert page.url == f"{live_server.url}/blocked/"
-    assert dialogs and dialogs[0].startswith(f"{customer.display_name} 님의 차단을 해제할까요?")
+    assert len(dialogs) == 2 and dialogs[1].startswith(f"{customer.display_name} 님의 차단을 해제할까요?")
     block = customer.blocks.get()
     assert block.ended_by == manager
 
