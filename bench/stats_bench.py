@@ -95,6 +95,8 @@ def plans(queries):
     with connection.cursor() as cursor:
         for query in queries:
             if query["sql"].lstrip().upper().startswith("SELECT"):
+                # A benchmark's profile, not product code: the statements come from CaptureQueriesContext
+                # (SQL text, no QuerySet to call .explain() on), and EXPLAIN runs only in this bench.
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
                 out.append({"sql": query["sql"], "plan": [row[0] for row in cursor.fetchall()]})
     return out
