@@ -1,12 +1,15 @@
-"""The rows every inbound message reads — its center, and its customer and open consultation locked — in plain SQL.
+"""The rows every inbound message reads — its center, and its customer and open consultation locked.
 
-These run once per webhook event, the product's hottest path. Built through
-the ORM (an `Exists` annotation, `select_for_update`, a limit) the two locks
-cost about 0.8 and 0.5 ms of CPU each to compile; the same SQL written out,
-built once and read into `Model.from_db`, costs about 0.15 ms (docs/perf.md,
-"Webhook"). Table and column names come from the models,
-so a rename cannot leave these behind silently; `FOR UPDATE` is left out where
-the database has none (SQLite, whose IMMEDIATE transactions lock the whole
+These run once per webhook event, the product's hottest path. The center and
+the open consultation are read in plain SQL: built through the ORM (a
+`select_for_update`, a limit) the consultation's lock costs about 0.5 ms of
+CPU to compile; the same SQL written out, built once and read into
+`Model.from_db`, about 0.15 ms (docs/perf.md, "Webhook"). The customer's lock
+goes through the ORM since the block rules moved to customers/ (issue 15), so
+that "is blocked" is written once, there; measured before, that costs 0.8–1.1
+ms of CPU per event instead of about 0.2 ms. Table and column names come from
+the models, so a rename cannot leave these behind silently; `FOR UPDATE` is
+left out where the database has none (SQLite, whose IMMEDIATE transactions lock the whole
 database instead). Writes of the same path: row_writes.py.
 """
 
@@ -15,7 +18,7 @@ from __future__ import annotations
 from django.db import connection
 
 from counsel_center.models import Center
-from customers.models import Block, Customer
+from customers.models import Customer
 
 from .models import Consultation, Status
 
@@ -78,28 +81,18 @@ def center_by_slug(slug: str) -> Center | None:
     return _one(Center, _select(Center, "ce", _center_where), [slug])[0]
 
 
-def _customer_where(c: dict[str, str]) -> str:
-    return f"cu.{c['center']} = %s AND cu.{c['user_key']} = %s"
-
-
-def _is_blocked_column() -> str:
-    quote = connection.ops.quote_name
-    blocks = quote(Block._meta.db_table)
-    customer = quote(Block._meta.get_field("customer").column)
-    ended_at = quote(Block._meta.get_field("ended_at").column)
-    customer_pk = quote(Customer._meta.pk.column)
-    # Identifiers come from the models, quoted; values are parameters.
-    return f", EXISTS (SELECT 1 FROM {blocks} bl WHERE bl.{customer} = cu.{customer_pk} AND bl.{ended_at} IS NULL)"  # noqa: S608
-
-
 def locked_customer(center_id: int, user_key: str) -> Customer | None:
-    """The center's customer of `user_key`, row-locked, with `is_blocked_now` (R16), or None."""
-    query = _select(Customer, "cu", _customer_where, extra=_is_blocked_column, lock=True)
-    customer, more = _one(Customer, query, [center_id, user_key])
-    if customer is None:
-        return None
-    customer.is_blocked_now = bool(more[0])  # SQLite answers 0 or 1
-    return customer
+    """The center's customer of `user_key`, row-locked, with `is_blocked_now` (R16), or None.
+
+    Through the ORM, not a written-out statement: the "is blocked" condition is
+    written once (customers.models.BlockQuerySet.active, via with_block_state).
+    """
+    return (
+        Customer.objects.with_block_state()
+        .select_for_update(of=("self",))
+        .filter(center_id=center_id, user_key=user_key)
+        .first()
+    )
 
 
 def _open_where(c: dict[str, str]) -> str:

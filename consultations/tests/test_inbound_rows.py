@@ -47,7 +47,7 @@ def test_the_locked_customer_and_consultation_are_read_as_the_orm_reads_them(cen
         assert opened.pk == consultation.pk
         _assert_same_as_orm(opened, Consultation)
         assert opened.requested_at == T0
-    assert inbound_rows.locked_customer(center.pk, "someone-else") is None
+        assert inbound_rows.locked_customer(center.pk, "someone-else") is None  # a lock needs its transaction
 
 
 @pytest.mark.django_db
