@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 
 from counsel_center.models import Member
-from customers.models import Customer
 
 from .models import Consultation, Favorite, Message, Template
 
@@ -19,12 +18,6 @@ def access_consultation(member: Member, public_id: str) -> Consultation:
         Consultation.objects.select_related("center", "customer", "assignee__user", "closed_by__user"),
         center_id=member.center_id,
         public_id=public_id,
-    )
-
-
-def access_customer(member: Member, customer_id: str) -> Customer:
-    return get_object_or_404(
-        Customer.objects.select_related("center"), center_id=member.center_id, customer_id=customer_id
     )
 
 

@@ -243,19 +243,42 @@ def schedule_next_attempt(message_id: int, *, after_attempt: int, round_attempt:
     )
 
 
-def enqueue(message_id: int, *, after_attempt: int) -> bool:
-    """Queue an attempt of a pending message now; False (logged) when the broker cannot be reached.
+def queue_attempt(task, object_id: int, *, after_attempt: int, what: str) -> bool:
+    """Queue `task` for one attempt now; False (logged) when the broker cannot be reached.
 
     Never raises for a broker outage: the caller's work is committed (an
-    agent's message is stored), and the message stays pending with its due
-    time, so `redeliver_stalled` queues it again once the broker is back.
+    agent's message, a report), and the row stays pending with its due time,
+    so the stalled sweep queues it again once the broker is back.
     """
     try:
-        deliver_message.delay(message_id, after_attempt=after_attempt)
+        task.delay(object_id, after_attempt=after_attempt)
     except (OperationalError, OSError) as error:
-        logger.warning("message %s: delivery not queued, the broker is unreachable (%s)", message_id, error)
+        logger.warning("%s %s: delivery not queued, the broker is unreachable (%s)", what, object_id, error)
         return False
     return True
+
+
+def requeue_stalled(pending, task, *, what: str) -> int:
+    """Queue again the rows of `pending` whose attempt is more than STALL_GRACE_SECONDS overdue (at most 500).
+
+    A lost task, a worker that died mid-request, a broker outage. The claim in
+    the task still decides: a queued attempt that is merely late finds the
+    count moved on when its copy runs.
+    """
+    cutoff = clock.now() - timedelta(seconds=STALL_GRACE_SECONDS)
+    stalled = pending.filter(delivery_due_at__lt=cutoff).values_list("pk", "delivery_attempts")[:500]
+    queued = 0
+    for object_id, attempts in stalled:
+        logger.warning("%s %s delivery stalled at attempt %s; queuing it again", what, object_id, attempts)
+        if not queue_attempt(task, object_id, after_attempt=attempts, what=what):
+            break  # the broker is down: the next sweep takes them all up again
+        queued += 1
+    return queued
+
+
+def enqueue(message_id: int, *, after_attempt: int) -> bool:
+    """Queue an attempt of a pending message now (`queue_attempt`)."""
+    return queue_attempt(deliver_message, message_id, after_attempt=after_attempt, what="message")
 
 
 @shared_task(bind=True, name="consultations.delivery.deliver_message", ignore_result=True)
@@ -316,19 +339,7 @@ def deliver_message(self, message_id: int, *, after_attempt: int | None = None, 
 
 @shared_task(name="consultations.delivery.redeliver_stalled", ignore_result=True)
 def redeliver_stalled() -> int:
-    """Re-queue pending messages whose attempt is overdue: a lost task, or a worker that died mid-request.
-
-    Periodic (beat). The claim in `deliver_message` still decides: a queued
-    attempt that is merely late finds the count moved on when its copy runs.
-    """
-    cutoff = clock.now() - timedelta(seconds=STALL_GRACE_SECONDS)
-    stalled = Message.objects.filter(delivery_state=DeliveryState.PENDING, delivery_due_at__lt=cutoff).values_list(
-        "pk", "delivery_attempts"
-    )[:500]
-    queued = 0
-    for message_id, attempts in stalled:
-        logger.warning("message %s delivery stalled at attempt %s; queuing it again", message_id, attempts)
-        if not enqueue(message_id, after_attempt=attempts):
-            break  # the broker is down: the next sweep takes them all up again
-        queued += 1
-    return queued
+    """Re-queue pending messages whose attempt is overdue (periodic, beat)."""
+    return requeue_stalled(
+        Message.objects.filter(delivery_state=DeliveryState.PENDING), deliver_message, what="message"
+    )

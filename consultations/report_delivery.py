@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.db.models import F
-from kombu.exceptions import OperationalError
 
 from counsel_center import clock
 from customers.models import Report
@@ -47,13 +46,8 @@ def payload(report: Report) -> dict:
 
 
 def enqueue(report_id: int, *, after_attempt: int) -> bool:
-    """Queue an attempt now; False (logged) when the broker cannot be reached: the sweep takes it up later."""
-    try:
-        deliver_report.delay(report_id, after_attempt=after_attempt)
-    except (OperationalError, OSError) as error:
-        logger.warning("report %s: delivery not queued, the broker is unreachable (%s)", report_id, error)
-        return False
-    return True
+    """Queue an attempt now; False (logged) when the broker is down: the sweep takes it up later."""
+    return delivery.queue_attempt(deliver_report, report_id, after_attempt=after_attempt, what="report")
 
 
 def _pending(report_id: int, attempts: int):
@@ -117,15 +111,7 @@ def deliver_report(report_id: int, *, after_attempt: int | None = None, round_at
 
 @shared_task(name="consultations.report_delivery.redeliver_stalled_reports", ignore_result=True)
 def redeliver_stalled_reports() -> int:
-    """Re-queue pending reports whose attempt is overdue (a lost task, a dead worker, a broker outage)."""
-    cutoff = clock.now() - timedelta(seconds=delivery.STALL_GRACE_SECONDS)
-    stalled = Report.objects.filter(delivery_state=Report.State.PENDING, delivery_due_at__lt=cutoff).values_list(
-        "pk", "delivery_attempts"
-    )[:500]
-    queued = 0
-    for report_id, attempts in stalled:
-        logger.warning("report %s delivery stalled at attempt %s; queuing it again", report_id, attempts)
-        if not enqueue(report_id, after_attempt=attempts):
-            break
-        queued += 1
-    return queued
+    """Re-queue pending reports whose attempt is overdue (periodic, beat)."""
+    return delivery.requeue_stalled(
+        Report.objects.filter(delivery_state=Report.State.PENDING), deliver_report, what="report"
+    )

@@ -82,3 +82,23 @@ def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
             return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def member_required_for(allowed: Callable[[Member], bool], *, refused_template: str):
+    """`member_required`, then only members for whom `allowed(member)` holds; others get `refused_template` (403).
+
+    The page says why (a role's page), rather than a bare 403; the permission
+    itself lives where `allowed` is defined, never in a template.
+    """
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @member_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not allowed(request.member):
+                return render(request, refused_template, status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -47,7 +47,7 @@ def _check_admin(customer: Customer, actor: Member | None, message) -> None:
     if actor is None:  # an operator in the shell
         return
     check_member_of(customer.center, actor, missing=CUSTOMER_NOT_FOUND)
-    if not actor.is_admin:
+    if not may_manage_blocks(actor):
         raise Refused("not_admin", message)
 
 
@@ -62,6 +62,11 @@ def may_block(customer: Customer, actor: Member) -> bool:
     if actor.center_id != customer.center_id:
         return False
     return actor.is_admin or _holds_open_consultation_of(customer, actor)
+
+
+def may_manage_blocks(actor: Member) -> bool:
+    """Masters and managers: only they unblock (R16a) and send a report again; the console asks it too."""
+    return actor.is_admin
 
 
 def check_reason(reason: str, *, report: bool = False) -> None:

@@ -10,49 +10,31 @@ with a message; an htmx form picks the list out of that page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from counsel_center.membership import member_required
-from counsel_center.models import Member
+from counsel_center.membership import member_required_for
 from counsel_center.rules import Refused
 
-from .models import Block, Customer
-from .rules import do_unblock_customer
+from .access import access_customer
+from .models import Block
+from .rules import do_unblock_customer, may_manage_blocks
 
 TEMPLATE = "customers/blocked.html"
 PER_PAGE = 30
 SEARCH_MAX_LENGTH = 100
 
 
-def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """`member_required`, then masters and managers only; an agent gets the not-available page (403)."""
-
-    @member_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.member.is_admin:
-            return render(request, "customers/not_available.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def access_customer(member: Member, customer_id: str) -> Customer:
-    """A customer of the member's own center; another center's is a 404 (R1)."""
-    return get_object_or_404(
-        Customer.objects.select_related("center"), center_id=member.center_id, customer_id=customer_id
-    )
+# Masters and managers: only they unblock (R16a); an agent is told why.
+admin_required = member_required_for(may_manage_blocks, refused_template="customers/not_available.html")
 
 
 def search_blocks(blocks, q: str):

@@ -8,9 +8,7 @@ who see statistics (`Member.sees_statistics`); others get a page that says so.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from counsel_center.membership import member_required
+from counsel_center.membership import member_required_for
 
 from .report import Report, report_for
 from .templatetags.stats_chart import line_chart, period
@@ -55,17 +53,10 @@ class Tile:
     change: Change
 
 
-def statistics_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """`member_required`, then only a member who sees statistics; anyone else gets the not-available page (403)."""
-
-    @member_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.member.sees_statistics:
-            return render(request, "stats/not_available.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Masters, and managers with 상담 권한 (SPEC §6); anyone else is told why.
+statistics_required = member_required_for(
+    lambda member: member.sees_statistics, refused_template="stats/not_available.html"
+)
 
 
 def tiles(report: Report, measures: tuple[Measure, ...]) -> list[Tile]:

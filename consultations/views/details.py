@@ -24,9 +24,10 @@ from django.views.decorators.http import require_GET, require_POST
 from counsel_center.membership import member_required
 from counsel_center.models import Member
 from customers import rules as customer_rules
+from customers.access import access_customer
 from customers.models import Block, Customer
 
-from ..access import access_consultation, access_customer
+from ..access import access_consultation
 from ..lifecycle import Refused
 from ..models import CloseReason, Consultation, Event
 
@@ -127,7 +128,7 @@ def customer_card(
         refusal=refusal.message if refusal else "",
         block_reasons=Block.Reason.choices,
         may_block=block is None and customer_rules.may_block(customer, member),
-        may_unblock=member.is_admin,
+        may_unblock=customer_rules.may_manage_blocks(member),
     )
 
 
