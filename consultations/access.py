@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from counsel_center.models import Member
 
-from .models import Consultation, Favorite, Message, Template
+from .models import Attachment, Consultation, Favorite, Message, Template
 
 
 def access_consultation(member: Member, public_id: str) -> Consultation:
@@ -39,3 +39,12 @@ def access_template(member: Member, template_id: int) -> Template:
 def access_favorite(member: Member, favorite_id: int) -> Favorite:
     """One of the member's own favorites; anyone else's, even in the same center, is a 404."""
     return get_object_or_404(Favorite, member=member, pk=favorite_id)
+
+
+def access_attachment(member: Member, attachment_id: int) -> Attachment:
+    """A file of a message in the member's center (R15); another center's is a 404."""
+    return get_object_or_404(
+        Attachment.objects.select_related("message"),
+        message__consultation__center_id=member.center_id,
+        pk=attachment_id,
+    )

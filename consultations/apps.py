@@ -7,4 +7,6 @@ class ConsultationsConfig(AppConfig):
     verbose_name = _("Consultations")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401 (connects the answers to customers' signals)
+        from . import images, receivers  # noqa: F401 (receivers connects the answers to customers' signals)
+
+        images.configure()

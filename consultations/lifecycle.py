@@ -41,7 +41,7 @@ from counsel_center.rules import (  # noqa: F401 (re-exported: callers catch lif
 )
 from customers.models import Block, Customer, Report
 
-from . import inbound_rows, row_writes
+from . import file_policy, inbound_rows, row_writes
 from .live import doorbell
 from .models import Attachment, CloseReason, Consultation, DeliveryState, Event, Message, Status
 
@@ -63,13 +63,19 @@ class Received:
 
 @dataclass(frozen=True)
 class IncomingFile:
-    """A file already written to storage (outside any transaction), to attach to a message."""
+    """A file already written to storage (outside any transaction), to attach to a message (uploads.store).
+
+    `kind` is the message kind it makes: its category, `image` only when
+    Pillow verified it (R15), with its size in pixels.
+    """
 
     stored_name: str
     name: str
     size: int
     sha256: str
-    content_type: str = ""
+    kind: str = Message.Kind.FILE
+    width: int | None = None
+    height: int | None = None
 
 
 # --- checks ------------------------------------------------------------------
@@ -234,14 +240,18 @@ def _append_message(
         )
     )
     if attachment is not None:
-        Attachment.objects.create(
+        stored = Attachment.objects.create(
             message=message,
             file=attachment.stored_name,
             name=attachment.name,
             size=attachment.size,
             sha256=attachment.sha256,
-            content_type=attachment.content_type,
+            content_type=file_policy.content_type_of(attachment.name, kind),
+            width=attachment.width,
+            height=attachment.height,
         )
+        if kind == Message.Kind.IMAGE:
+            _thumbnail_on_commit(stored.pk)
     consultation.last_message = message
     consultation.last_activity_at = at
     row_writes.update(consultation, ("last_message", "last_activity_at"))
@@ -610,6 +620,48 @@ def do_retry_delivery(message: Message | int, *, actor: Member) -> Message:
         )
         _deliver_on_commit(message)
         return message
+
+
+def _thumbnail_on_commit(attachment_id: int) -> None:
+    from . import thumbnails  # the task module imports this one
+
+    transaction.on_commit(lambda: thumbnails.enqueue(attachment_id))
+
+
+def do_record_thumbnail(attachment_id: int, thumbnail_name: str | None) -> Attachment | None:
+    """An image's thumbnail is ready, or (None) its full decode failed and it is a plain file from now on (R15).
+
+    Appends a FILE_READY event, so open consoles show the thumbnail or the
+    file's card at once. None when the attachment is gone or already has one.
+    """
+    with transaction.atomic():
+        attachment = (
+            Attachment.objects.select_for_update(of=("self",))
+            .select_related("message__consultation__center")
+            .filter(pk=attachment_id)
+            .first()
+        )
+        if attachment is None or attachment.thumbnail or attachment.message.kind != Message.Kind.IMAGE:
+            return None
+        message = attachment.message
+        if thumbnail_name:
+            attachment.thumbnail = thumbnail_name
+            attachment.save(update_fields=["thumbnail"])
+        else:
+            message.kind = Message.Kind.FILE
+            message.save(update_fields=["kind"])
+            attachment.content_type = file_policy.content_type_of(attachment.name, Message.Kind.FILE)
+            attachment.save(update_fields=["content_type"])
+        consultation = message.consultation
+        _record(
+            Event.Kind.FILE_READY,
+            center=consultation.center,
+            consultation=consultation,
+            at=clock.now(),
+            message_id=message.pk,
+            thumbnail=bool(thumbnail_name),
+        )
+        return attachment
 
 
 def _deliver_on_commit(message: Message) -> None:

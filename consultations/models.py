@@ -275,6 +275,7 @@ class Event(models.Model):
         HOLD_SET = "consultation.hold", _("Hold flag changed")
         MESSAGE = "message.created", _("Message")
         DELIVERY = "message.delivery", _("Delivery state changed")
+        FILE_READY = "message.file_ready", _("Thumbnail made")
         CUSTOMER_UPDATED = "customer.updated", _("Customer details edited")
         CUSTOMER_BLOCKED = "customer.blocked", _("Customer blocked")
         CUSTOMER_UNBLOCKED = "customer.unblocked", _("Customer unblocked")
@@ -334,12 +335,22 @@ def attachment_storage_name(center_id: int, filename: str) -> str:
     return f"attachments/{center_id}/{secrets.token_hex(16)}/{safe}"
 
 
+def thumbnail_storage_name(center_id: int, extension: str) -> str:
+    return f"thumbnails/{center_id}/{secrets.token_hex(16)}.{extension}"
+
+
 def attachment_path(instance: "Attachment", filename: str) -> str:
     return attachment_storage_name(instance.message.consultation.center_id, filename)
 
 
 class Attachment(models.Model):
-    """The one file of a message (SPEC §4); the attachments issue adds the full rules."""
+    """The one file of a message (SPEC §4; the rules: file_policy, uploads, images).
+
+    `file` is stored under a random path (`attachment_storage_name`); `name`
+    is the name as sent, shown and given back on download. The message's kind
+    is the file's category, `image` only for content Pillow verified (R15);
+    such an image gets `thumbnail` from a task after commit.
+    """
 
     message = models.OneToOneField(
         Message, on_delete=models.CASCADE, related_name="attachment", verbose_name=_("message")
@@ -349,6 +360,9 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    thumbnail = models.FileField(_("thumbnail"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("attachment")
@@ -356,6 +370,11 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_image(self) -> bool:
+        """A verified image (R15): shown inline, with a thumbnail."""
+        return self.message.kind == Message.Kind.IMAGE
 
 
 class ChannelEvent(models.Model):

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from .live import stream
-from .views import assist, chat, details, updates
+from .views import assist, chat, details, files, updates
 from .views import list as list_views
 
 urlpatterns = [
@@ -13,5 +13,6 @@ urlpatterns = [
     *chat.urlpatterns,
     *details.urlpatterns,
     *assist.urlpatterns,
+    *files.urlpatterns,
     path("events/stream", stream.event_stream, name="event-stream"),
 ]

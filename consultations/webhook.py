@@ -14,12 +14,9 @@ is a JSON error; nothing is written for a refused request.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.core.files.storage import default_storage
-from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.db import IntegrityError
 from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -31,39 +28,22 @@ from counsel_center.models import Center
 from counsel_center.request_limits import EarlyRequest, Refusal, body_limit
 from customers import rules as customer_rules
 
-from . import inbound_rows, lifecycle, row_writes, signing
+from . import file_policy, inbound_rows, lifecycle, row_writes, signing, uploads
 from .channel import ChannelError, InboundEvent, bad, parse_event
-from .models import ChannelEvent, attachment_storage_name
+from .lifecycle import Refused
+from .models import ChannelEvent
 
 logger = logging.getLogger(__name__)
 
-# SPEC §4: every category of attachment is capped at 300 MB.
-MAX_ATTACHMENT_BYTES = 300 * 1024 * 1024
-# Room for the multipart envelope and the event JSON around the file.
-_ENVELOPE_BYTES = 1024 * 1024
-MAX_BODY_BYTES = MAX_ATTACHMENT_BYTES + _ENVELOPE_BYTES
-
-
-class _LimitedUploadHandler(TemporaryFileUploadHandler):
-    """Streams the file to a temporary file and stops reading once it passes the cap."""
-
-    too_large = False
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        if start + len(raw_data) > MAX_ATTACHMENT_BYTES:
-            self.too_large = True
-            raise StopUpload(connection_reset=True)
-        return super().receive_data_chunk(raw_data, start)
-
 
 def _too_large() -> ChannelError:
-    return ChannelError(413, "too_large", f"An attachment can be at most {MAX_ATTACHMENT_BYTES} bytes.")
+    return ChannelError(413, "too_large", f"An attachment can be at most {file_policy.MAX_FILE_BYTES} bytes.")
 
 
 def _read(request: HttpRequest) -> tuple[str, bytes, object | None]:
     """The event JSON text, the bytes that were signed, and the uploaded file if any."""
     declared_length = request.META.get("CONTENT_LENGTH") or "0"
-    if declared_length.isdigit() and int(declared_length) > MAX_BODY_BYTES:
+    if declared_length.isdigit() and int(declared_length) > uploads.MAX_BODY_BYTES:
         raise _too_large()
     content_type = request.content_type
     if content_type == "application/json":
@@ -76,8 +56,7 @@ def _read(request: HttpRequest) -> tuple[str, bytes, object | None]:
         except UnicodeDecodeError:
             raise bad("invalid_json", "The event is not UTF-8 text.") from None
     if content_type == "multipart/form-data":
-        handler = _LimitedUploadHandler(request)
-        request.upload_handlers = [handler]
+        # Files stream to disk through uploads.CappedUploadHandler (FILE_UPLOAD_HANDLERS).
         try:
             event_text = request.POST.get("event")
             files = request.FILES.getlist("file")
@@ -86,7 +65,7 @@ def _read(request: HttpRequest) -> tuple[str, bytes, object | None]:
             raise ChannelError(413, "too_large", "The event is too large.") from None
         except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent, UnicodeDecodeError, ValueError):
             raise bad("bad_multipart", "The multipart body could not be read.") from None
-        if handler.too_large:
+        if uploads.upload_too_large(request):
             raise _too_large()
         if event_text is None:
             raise bad("missing_field", "The multipart body needs an `event` field with the event JSON.")
@@ -96,21 +75,26 @@ def _read(request: HttpRequest) -> tuple[str, bytes, object | None]:
     raise bad("unsupported_content_type", "Send application/json, or multipart/form-data with `event` and `file`.")
 
 
-def _check_file(event: InboundEvent, upload) -> None:
-    """The uploaded file must be the one the event describes (size and SHA-256)."""
+def _check_file(event: InboundEvent, upload) -> str | None:
+    """The file's category (file_policy); the uploaded file must be the one the event describes."""
     if event.file is None:
         if upload is not None:
             raise bad("bad_attachment", "Only file messages (image, video, audio, file) carry a file.")
-        return
+        return None
+    try:
+        with translation.override("en"):
+            category = file_policy.check_file_name(event.file.name)
+    except Refused as refusal:
+        raise bad(refusal.code, refusal.message) from None
+    if event.file.size > file_policy.MAX_FILE_BYTES:
+        raise _too_large()
     if upload is None:
         raise bad("bad_attachment", "The event describes a file but the request has no `file` part.")
     if upload.size != event.file.size:
         raise bad("attachment_mismatch", f"The file has {upload.size} bytes, the event says {event.file.size}.")
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    if digest.hexdigest() != event.file.sha256:
+    if uploads.sha256_of(upload) != event.file.sha256:
         raise bad("attachment_mismatch", "The file's SHA-256 does not match the event.")
+    return category
 
 
 def _answer(received: lifecycle.Received, *, duplicate: bool = False) -> dict:
@@ -128,7 +112,7 @@ def _apply(center: Center, event: InboundEvent, stored: lifecycle.IncomingFile |
             center,
             user_key=event.user_key,
             text=event.text,
-            kind=event.kind,
+            kind=stored.kind if stored else event.kind,
             profile_nickname=event.profile_nickname,
             is_friend=event.is_friend,
             channel_event_id=event.event_id,
@@ -193,20 +177,6 @@ def _first_answer(center: Center, event_id: str) -> JsonResponse | None:
     return JsonResponse({**record.response, "duplicate": True})
 
 
-def _store(center: Center, event: InboundEvent, upload) -> lifecycle.IncomingFile | None:
-    if upload is None:
-        return None
-    upload.seek(0)
-    name = default_storage.save(attachment_storage_name(center.pk, event.file.name), upload)
-    return lifecycle.IncomingFile(
-        stored_name=name,
-        name=event.file.name,
-        size=event.file.size,
-        sha256=event.file.sha256,
-        content_type=(getattr(upload, "content_type", "") or "")[:100],
-    )
-
-
 def _handle(request: HttpRequest, slug: str) -> JsonResponse:
     center = inbound_rows.center_by_slug(slug)
     if center is None:
@@ -222,34 +192,29 @@ def _handle(request: HttpRequest, slug: str) -> JsonResponse:
     except signing.SignatureError as error:
         raise ChannelError(401, error.code, error.detail) from None
     event = parse_event(event_text)
-    _check_file(event, upload)
+    category = _check_file(event, upload)
     # A repeat without a file is caught by the unique key at no extra query;
     # one with a file is answered before the file is stored again.
     if upload is not None and (repeat := _first_answer(center, event.event_id)) is not None:
         return repeat
-    stored = _store(center, event, upload)
+    stored = uploads.store(center.pk, upload, name=event.file.name, category=category) if upload else None
     try:
         return JsonResponse(_record_and_apply(center, event, stored))
     except _Duplicate:
-        _discard(stored)
+        uploads.discard(stored)
         return _first_answer(center, event.event_id) or JsonResponse(
             {"error": "conflict", "detail": "The event is being processed; retry."}, status=409
         )
     except lifecycle.Refused as refusal:
-        _discard(stored)
+        uploads.discard(stored)
         if refusal.code == "customer_blocked":
             customer_rules.do_record_blocked_attempt(center, user_key=event.user_key)
             return JsonResponse({"error": "customer_blocked", "detail": "This customer is blocked."}, status=403)
         with translation.override("en"):
             raise bad(refusal.code, refusal.message) from None
     except BaseException:
-        _discard(stored)
+        uploads.discard(stored)
         raise
-
-
-def _discard(stored: lifecycle.IncomingFile | None) -> None:
-    if stored is not None:
-        default_storage.delete(stored.stored_name)
 
 
 def refuse_early(request: EarlyRequest) -> Refusal | None:
@@ -268,7 +233,7 @@ def refuse_early(request: EarlyRequest) -> Refusal | None:
     return None
 
 
-@body_limit(MAX_BODY_BYTES, check=refuse_early)
+@body_limit(uploads.MAX_BODY_BYTES, check=refuse_early)
 @csrf_exempt  # signed by the channel instead; the only CSRF-exempt view
 def channel_events(request: HttpRequest, slug: str) -> JsonResponse:
     if request.method != "POST":

@@ -31,6 +31,11 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         sender.signature("consultations.report_delivery.redeliver_stalled_reports"),
         name="re-queue stalled reports",
     )
+    sender.add_periodic_task(
+        60.0,
+        sender.signature("consultations.thumbnails.sweep_thumbnails"),
+        name="re-queue stalled thumbnails",
+    )
     # Every 10 minutes: each center's finished days are rolled up soon after its own local midnight.
     sender.add_periodic_task(
         crontab(minute="*/10"),

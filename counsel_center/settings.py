@@ -6,6 +6,7 @@ filesystem broker in var/, local-memory cache. Production: DATABASE_URL
 DEBUG=0, ALLOWED_HOSTS. See docs/operations.md.
 """
 
+import json
 import secrets
 from pathlib import Path
 
@@ -215,7 +216,26 @@ SEARCH_PROBE_CACHE_SECONDS = env_int("SEARCH_PROBE_CACHE_SECONDS", 300)
 REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 5 * 1024 * 1024)
 REQUEST_BODY_TIMEOUT_SECONDS = env_float("REQUEST_BODY_TIMEOUT_SECONDS", 30.0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, said out loud: form fields and JSON bodies
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads stream to a temporary file
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # how much of a body Django's ASGI handler spools in memory
+
+# --- Attachments (SPEC §4, docs/operations.md "Attachments") -------------------
+# Every file part streams to a temporary file, hashed, and stops at 300 MB
+# (consultations/uploads.py). Keep the temporary directory on the media disk:
+# the file system storage then moves an upload into place instead of copying it.
+FILE_UPLOAD_HANDLERS = ["consultations.uploads.CappedUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR", str(VAR_DIR / "tmp"))
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+# Images over this many pixels are plain files, never decoded (Pillow's MAX_IMAGE_PIXELS).
+ATTACHMENT_MAX_IMAGE_PIXELS = env_int("ATTACHMENT_MAX_IMAGE_PIXELS", 50_000_000)
+# How downloads are sent: "" (Django streams the file), "x-accel-redirect" (nginx
+# serves ATTACHMENT_ACCEL_PREFIX + the stored name from an internal location) or
+# "x-sendfile" (Apache, lighttpd: the file's path).
+ATTACHMENT_SERVE_WITH = env_str("ATTACHMENT_SERVE_WITH", "")
+ATTACHMENT_ACCEL_PREFIX = env_str("ATTACHMENT_ACCEL_PREFIX", "/protected-media/")
+# The channel fetches an agent's file from a signed link that expires after this.
+ATTACHMENT_LINK_MAX_AGE_SECONDS = env_int("ATTACHMENT_LINK_MAX_AGE_SECONDS", 7 * 24 * 60 * 60)
+# This site's address as the channel reaches it (links in outbound messages).
+PUBLIC_URL = env_str("PUBLIC_URL", "http://localhost:8000" if DEBUG else "").rstrip("/")
 
 # --- Outbound delivery ----------------------------------------------------
 # Agent messages are POSTed to the center's outbound URL by
@@ -228,7 +248,7 @@ DELIVERY_BACKOFF_SECONDS = env_int("DELIVERY_BACKOFF_SECONDS", 2)
 DELIVERY_BACKOFF_MAX_SECONDS = env_int("DELIVERY_BACKOFF_MAX_SECONDS", 300)
 # autodiscover_tasks() imports only each app's tasks.py; the worker must also
 # know the delivery task, which lifecycle queues by name.
-CELERY_IMPORTS = ["consultations.delivery", "consultations.report_delivery"]
+CELERY_IMPORTS = ["consultations.delivery", "consultations.report_delivery", "consultations.thumbnails"]
 
 # The customer simulator (/simulator/<slug>/) plays a customer with real signed
 # webhook calls; it shows the webhook secret, so it is on only in DEBUG or when
@@ -261,8 +281,13 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is missing
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Attachments go to the default storage: the file system under MEDIA_ROOT, or
+# any Django storage by settings alone (S3 through django-storages: docs/operations.md).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": env_str("STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(env_str("STORAGE_OPTIONS", "{}")),
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from consultations.views.files import channel_file
 from consultations.webhook import channel_events
 
 from .views import choose_center_view
@@ -15,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("channel/<str:slug>/events", channel_events, name="channel-events"),
+    path("channel/<str:slug>/files/<str:token>", channel_file, name="channel-file"),
     path("simulator/", include("consultations.simulator_urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -24,5 +26,5 @@ urlpatterns = [
     path("", include("customers.urls")),
     path("", RedirectView.as_view(pattern_name="console", permanent=False)),
 ]
-# Media files are never served as static files: attachments are downloaded
-# through a view that checks the member's center (R15).
+# Media files are never served at a public URL: attachments are downloaded
+# through consultations/views/files.py, which checks the member's center (R15).

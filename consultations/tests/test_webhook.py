@@ -9,11 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from consultations import webhook
+from consultations import file_policy, webhook
 from consultations.models import Attachment, ChannelEvent, CloseReason, Consultation, Event, Message, Status
 from customers import rules as customer_rules
 from customers.models import Customer
 
+from . import files as sample_files
 from .channel_client import file_event, post_json, post_multipart, text_event
 
 pytestmark = pytest.mark.django_db
@@ -287,7 +288,7 @@ def test_a_blocked_customers_message_is_refused_and_counted(client, center, cust
 
 # --- attachments --------------------------------------------------------------------------------
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = sample_files.png()
 
 
 def test_it_stores_an_attached_file_that_matches_the_event(client, center, settings):
@@ -352,7 +353,7 @@ def test_a_multipart_body_without_the_event_field_is_refused(client, center):
 
 
 def test_a_file_over_the_limit_is_refused_with_413_and_not_kept(client, center, settings, monkeypatch):
-    monkeypatch.setattr(webhook, "MAX_ATTACHMENT_BYTES", 1000)
+    monkeypatch.setattr(file_policy, "MAX_FILE_BYTES", 1000)
     big = b"x" * 5000
     event = file_event(big, name="big.zip", kind="file")
 
@@ -368,7 +369,7 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading(client, cent
         "/channel/alpha/events",
         data=b"{}",
         content_type="application/json",
-        CONTENT_LENGTH=str(webhook.MAX_ATTACHMENT_BYTES * 2),
+        CONTENT_LENGTH=str(file_policy.MAX_FILE_BYTES * 2),
     )
 
     assert (response.status_code, error_of(response)) == (413, "too_large")

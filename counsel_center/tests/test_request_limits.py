@@ -156,7 +156,7 @@ def webhook_headers(secret=None, *, length=None):
 
 @SIGNED
 def test_the_webhook_takes_bodies_up_to_its_attachment_limit():
-    from consultations.webhook import MAX_BODY_BYTES
+    from consultations.uploads import MAX_BODY_BYTES
 
     CenterFactory(slug="alpha", webhook_secret="alpha-secret")
     headers = webhook_headers("alpha-secret", length=MAX_BODY_BYTES + 1)
