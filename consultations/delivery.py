@@ -37,7 +37,7 @@ from kombu.exceptions import OperationalError
 
 from counsel_center import clock
 
-from . import signing
+from . import file_links, signing
 from .live import doorbell
 from .models import Attachment, DeliveryState, Event, Message
 
@@ -98,17 +98,21 @@ def payload(message: Message) -> dict:
 
 
 def _file_payload(message: Message) -> dict | None:
+    """The file as the channel fetches it: a signed link that needs no session and expires (docs/channel.md)."""
     try:
         attachment = message.attachment
     except Attachment.DoesNotExist:
         return None
-    data: dict = {"name": attachment.name, "size": attachment.size, "sha256": attachment.sha256}
-    # Only a URL the receiver can fetch as is (e.g. object storage); a local
-    # MEDIA_URL path means nothing outside this site.
-    url = attachment.file.url if attachment.file else ""
-    if url.startswith(("https://", "http://")):
-        data["url"] = url
-    return data
+    center = message.consultation.center
+    expires_at = clock.now() + timedelta(seconds=settings.ATTACHMENT_LINK_MAX_AGE_SECONDS)
+    return {
+        "name": attachment.name,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "content_type": attachment.content_type,
+        "url": file_links.channel_link(attachment, center_id=center.pk, slug=center.slug),
+        "url_expires_at": expires_at.isoformat(),
+    }
 
 
 def encode(data: dict) -> bytes:

@@ -85,10 +85,17 @@ def check_file_name(name: str) -> str:
     return category
 
 
-def check_file_size(size: int) -> None:
-    """R14: at most MAX_FILE_BYTES."""
-    if size > MAX_FILE_BYTES:
-        raise Refused("too_large", _("A file can be at most 300 MB."))
+TOO_LARGE = _("A file can be at most 300 MB.")
+MAX_NAME_LENGTH = 255  # Attachment.name
+
+
+def clean_name(name: str) -> str:
+    """A sent name fit to keep: printable characters only, trimmed, at most MAX_NAME_LENGTH with its extension kept."""
+    name = "".join(char for char in name if char.isprintable()).strip()
+    if len(name) <= MAX_NAME_LENGTH:
+        return name
+    stem, extension = os.path.splitext(name)
+    return stem[: MAX_NAME_LENGTH - len(extension)] + extension
 
 
 def content_type_of(name: str, kind: str) -> str:

@@ -6,7 +6,7 @@ statuses; Celery runs eagerly, so retries happen at once (backoff 0 here).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -14,6 +14,7 @@ from consultations import delivery, lifecycle, signing
 from consultations.models import DeliveryState, Event, Message, Status
 from counsel_center import clock
 
+from . import files as sample_files
 from .helpers import events_of, incoming_file
 from .receiver import SLOW
 
@@ -116,21 +117,33 @@ def test_a_wrong_secret_does_not_verify(receiver, send):
         )
 
 
-def test_it_describes_the_file_of_a_file_message(receiver, center, consultation, agent):
+def test_it_gives_the_file_as_a_signed_link_the_channel_fetches_without_a_session(
+    receiver, center, consultation, agent, client, settings
+):
+    settings.PUBLIC_URL = "https://counsel.example.com"
     center.outbound_url = receiver.url
     center.save(update_fields=["outbound_url"])
-    upload = incoming_file("photo.png", b"\x89PNG not really")
+    upload = incoming_file("견적서.pdf", sample_files.PDF)
 
-    message = lifecycle.do_send_message(consultation, actor=agent, text="", kind="image", attachment=upload)
+    message = lifecycle.do_send_message(consultation, actor=agent, text="", kind="file", attachment=upload)
     delivery.deliver_message.delay(message.pk)
 
     (request,) = receiver.requests
-    assert request.json["message"] == {
-        "kind": "image",
-        "text": "",
-        # MEDIA_URL is local to this site, so no URL is offered.
-        "file": {"name": "photo.png", "size": upload.size, "sha256": upload.sha256},
-    }
+    described = request.json["message"]
+    assert (described["kind"], described["text"]) == ("file", "")
+    file = described["file"]
+    assert (file["name"], file["size"], file["sha256"], file["content_type"]) == (
+        "견적서.pdf",
+        upload.size,
+        upload.sha256,
+        "application/pdf",
+    )
+    assert file["url"].startswith("https://counsel.example.com/channel/alpha/files/")
+    assert datetime.fromisoformat(file["url_expires_at"]) > clock.now() + timedelta(days=6)
+    response = client.get(file["url"].removeprefix("https://counsel.example.com"))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == sample_files.PDF
+    assert response["Content-Disposition"].startswith("attachment;")
 
 
 # --- permanent failures -----------------------------------------------------------

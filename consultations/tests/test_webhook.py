@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from consultations import file_policy, webhook
+from consultations import file_policy
 from consultations.models import Attachment, ChannelEvent, CloseReason, Consultation, Event, Message, Status
 from customers import rules as customer_rules
 from customers.models import Customer

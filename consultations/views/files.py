@@ -18,20 +18,18 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core import signing
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from counsel_center.membership import member_required
 
+from .. import file_links
 from ..access import access_attachment
 from ..models import Attachment
-
-LINK_SALT = "consultations.channel-file"
 
 
 def _send(name: str, *, filename: str, content_type: str, as_attachment: bool) -> HttpResponseBase:
@@ -85,28 +83,10 @@ def thumbnail(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
     return _send(name, filename=f"thumbnail-{attachment.name}", content_type=content_type, as_attachment=False)
 
 
-# --- the channel's signed links ------------------------------------------------------------
-
-
-def channel_link(attachment: Attachment, center_id: int, slug: str) -> str:
-    """An absolute link the channel can fetch without a session, valid ATTACHMENT_LINK_MAX_AGE_SECONDS."""
-    token = signing.dumps({"a": attachment.pk, "c": center_id}, salt=LINK_SALT, compress=True)
-    return settings.PUBLIC_URL + reverse("channel-file", args=[slug, token])
-
-
 @require_GET
 def channel_file(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
-    """A signed link of `channel_link`; a wrong, expired or other center's link is a 404, like a missing file."""
-    try:
-        claims = signing.loads(token, salt=LINK_SALT, max_age=settings.ATTACHMENT_LINK_MAX_AGE_SECONDS)
-    except signing.BadSignature:  # SignatureExpired is one
-        raise Http404("This link is not valid.") from None
-    attachment = (
-        Attachment.objects.select_related("message")
-        .filter(pk=claims.get("a"), message__consultation__center_id=claims.get("c"))
-        .filter(message__consultation__center__slug=slug)
-        .first()
-    )
+    """A link of file_links.channel_link; a wrong, expired or other center's link is a 404, like a missing file."""
+    attachment = file_links.attachment_for(slug, token)
     if attachment is None:
         raise Http404("This link is not valid.")
     return send_attachment(attachment, download=True)

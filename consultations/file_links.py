@@ -1,0 +1,37 @@
+"""Signed, expiring links to an agent's file, for the channel to fetch without a session (docs/channel.md).
+
+The token is Django's signing of (attachment id, center id) with a salt of
+its own; the link also names the center's slug, and all three must agree.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from .models import Attachment
+
+SALT = "consultations.channel-file"
+
+
+def channel_link(attachment: Attachment, *, center_id: int, slug: str) -> str:
+    """An absolute link, valid ATTACHMENT_LINK_MAX_AGE_SECONDS from now."""
+    token = signing.dumps({"a": attachment.pk, "c": center_id}, salt=SALT, compress=True)
+    return settings.PUBLIC_URL + reverse("channel-file", args=[slug, token])
+
+
+def attachment_for(slug: str, token: str) -> Attachment | None:
+    """The attachment a link names, or None when it is wrong, expired, or of another center."""
+    try:
+        claims = signing.loads(token, salt=SALT, max_age=settings.ATTACHMENT_LINK_MAX_AGE_SECONDS)
+    except signing.BadSignature:  # SignatureExpired is one
+        return None
+    if not isinstance(claims, dict):
+        return None
+    return (
+        Attachment.objects.select_related("message")
+        .filter(pk=claims.get("a"), message__consultation__center_id=claims.get("c"))
+        .filter(message__consultation__center__slug=slug)
+        .first()
+    )
