@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from counsel_center.admin_scoping import ADMIN_ROLES, CenterScopedAdmin, CenterScopedRelatedFilter, ReadOnlyInline
 
-from .models import Consultation, Event, Message
+from .models import Attachment, Consultation, Event, Message
 
 
 class ReadOnlyAdmin(CenterScopedAdmin, admin.ModelAdmin):
@@ -33,10 +36,25 @@ class ReadOnlyAdmin(CenterScopedAdmin, admin.ModelAdmin):
 
 class MessageInline(ReadOnlyInline):
     model = Message
-    fields = ("created_at", "sender", "kind", "text", "author", "delivery_state", "delivery_attempts")
+    fields = ("created_at", "sender", "kind", "text", "file", "author", "delivery_state", "delivery_attempts")
+    readonly_fields = ("file",)
 
     def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).select_related("author__user")
+        return super().get_queryset(request).select_related("author__user", "attachment")
+
+    @admin.display(description=_("file"))
+    def file(self, obj: Message) -> str:
+        """The attachment's name and size, linked to the download view that checks the center (R15)."""
+        try:
+            attachment = obj.attachment
+        except Attachment.DoesNotExist:
+            return "—"
+        return format_html(
+            '<a href="{}?download=1">{}</a> ({})',
+            reverse("file-download", args=[attachment.pk]),
+            attachment.name,
+            filesizeformat(attachment.size),
+        )
 
 
 class EventInline(ReadOnlyInline):

@@ -7,6 +7,6 @@ class ConsultationsConfig(AppConfig):
     verbose_name = _("Consultations")
 
     def ready(self) -> None:
-        from . import images, receivers  # noqa: F401 (receivers connects the answers to customers' signals)
+        from . import checks, images, receivers  # noqa: F401 (checks registers, receivers connects signals)
 
         images.configure()

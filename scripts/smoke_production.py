@@ -189,6 +189,8 @@ class Smoke:
             "SECURE_HSTS_PRELOAD": "1",
             "VAR_DIR": str(self.work / "var"),
             "MEDIA_ROOT": str(self.work / "media"),
+            "FILE_UPLOAD_TEMP_DIR": str(self.work / "var" / "tmp"),
+            "PUBLIC_URL": f"https://{HOST}:{self.port}",
             # Short periods so that the smoke takes a minute, not ten.
             "IDLE_SWEEP_SECONDS": "5",
         }
