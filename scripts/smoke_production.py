@@ -12,7 +12,10 @@ What a team does on a new server, on this machine's PostgreSQL and Redis:
    a receiver on loopback as the outbound URL, which must get that answer
    signed, once; beat's idle sweep, which must close the consultation after
    the center's idle time (1 minute, the shortest a center allows);
-5. an unsigned 1 GiB POST, which gunicorn must refuse within a second.
+5. files both ways: a customer's PNG through the webhook, whose thumbnail the
+   worker must make; an agent's PDF from the composer, which the receiver must
+   get as a signed link that serves the bytes without a session;
+6. an unsigned 1 GiB POST, which gunicorn must refuse within a second.
 
 Run by `make smoke` and by CI's PostgreSQL + Redis pass. Exits non-zero with the
 processes' logs on the first failure.
@@ -33,11 +36,13 @@ import shlex
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 import venv
+import zlib
 from http.cookies import SimpleCookie
 from pathlib import Path
 
@@ -108,6 +113,24 @@ class Site:
             for name, morsel in SimpleCookie(header).items():
                 self.cookies[name] = morsel.value
         return response.status, response.headers, payload
+
+    def multipart(self, path: str, fields: dict[str, str], file: tuple[str, str, bytes], headers: dict | None = None):
+        """POST `fields` and one `file` (field name, file name, bytes) as multipart/form-data."""
+        boundary = secrets.token_hex(12)
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+            for name, value in fields.items()
+        ]
+        field, filename, content = file
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n".encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        token = {"X-CSRFToken": self.cookies.get("csrftoken", "")}
+        content_type = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        return self.request("POST", path, b"".join(parts), {**content_type, **token, **(headers or {})})
 
     def form(self, path: str, fields: dict[str, str], headers: dict | None = None):
         from urllib.parse import urlencode
@@ -333,6 +356,62 @@ class Smoke:
             "the message shows as sent",
         )
 
+    def files(self) -> None:
+        step("a customer sends an image (the worker makes its thumbnail), an agent sends a PDF the channel fetches")
+        image = tiny_png()
+        event = {
+            "event_id": f"smoke-file-{secrets.token_hex(4)}",
+            "type": "message",
+            "user_key": "smoke-file-customer",
+            "message": {
+                "kind": "image",
+                "file": {"name": "사진.png", "size": len(image), "sha256": hashlib.sha256(image).hexdigest()},
+            },
+        }
+        event_text = json.dumps(event, ensure_ascii=False)
+        site = Site(self.port)
+        status, _, answer = site.multipart(
+            "/channel/smoke/events", {"event": event_text}, ("file", "사진.png", image),
+            signed(self.secret, event_text.encode()),
+        )  # fmt: skip
+        check(status == 200, f"the webhook answered {status}: {answer[:300]!r}")
+        consultation = json.loads(answer)["consultation_id"]
+
+        def thumbnail() -> str:
+            self.alive()
+            code = (
+                "from consultations.models import Attachment\n"
+                "a = Attachment.objects.get(name='사진.png')\n"
+                "print(a.message.kind, a.thumbnail.name)"
+            )
+            state = self.django(code)
+            return state if "thumbnails/" in state else ""
+
+        wait_for("the worker makes the image's thumbnail", thumbnail, timeout=30, interval=1)
+
+        site.request("GET", "/login/")
+        site.form("/login/", {"username": "agent", "password": "smoke-agent-pass-1"})
+        hx = {"HX-Request": "true"}
+        site.form(f"/consultations/{consultation}/assign-to-me", {}, hx)
+        pdf = b"%PDF-1.4\n%smoke\n%%EOF\n"
+        status, _, page = site.multipart(
+            f"/consultations/{consultation}/messages", {"text": "안내문입니다"}, ("file", "안내문.pdf", pdf), hx
+        )
+        check(status == 200 and "안내문.pdf" in page.decode(), f"sending a file answered {status}: {page[:300]!r}")
+        delivered = wait_for(
+            "the receiver gets the agent's file",
+            lambda: [r for r in self.receiver.requests if (r.json["message"].get("file") or {}).get("name")],
+            timeout=30,
+        )
+        described = delivered[0].json["message"]["file"]
+        check(described["sha256"] == hashlib.sha256(pdf).hexdigest(), f"delivered: {described}")
+        prefix = f"https://{HOST}:{self.port}"
+        check(described["url"].startswith(prefix + "/channel/smoke/files/"), f"the link: {described['url']}")
+        status, headers, content = Site(self.port).request("GET", described["url"].removeprefix(prefix))
+        check(status == 200 and content == pdf, f"fetching the link without a session answered {status}")
+        check(headers.get("Content-Disposition", "").startswith("attachment;"), "the link serves an attachment")
+        self.receiver.requests.clear()
+
     def big_body(self) -> None:
         step("an unsigned 1 GiB POST to the webhook")
         line, seconds = first_status_line(
@@ -351,6 +430,7 @@ class Smoke:
                 self.prepare()
                 self.start()
                 self.use()
+                self.files()
                 self.big_body()
         except SmokeFailure as failure:
             print(f"\nSMOKE FAILED: {failure}\n", file=sys.stderr)
@@ -379,6 +459,17 @@ class Smoke:
                 check=False, capture_output=True,
             )  # fmt: skip
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+def tiny_png() -> bytes:
+    """A real 2×2 red PNG, made with the standard library (this script runs outside the venv)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def signed_check(secret: str, request) -> bool:

@@ -45,8 +45,8 @@ from ..models import CloseReason, Consultation, Event, Message, ReadMark, Status
 
 PAGE_SIZE = 50
 CHANGED = "consultation-changed"  # the list and the details panes refresh on it
-# Messages show as bubbles; their events would only repeat them.
-HIDDEN_EVENTS = (Event.Kind.MESSAGE, Event.Kind.DELIVERY)
+# Messages show as bubbles; their events (new, delivery state, thumbnail) would only repeat them.
+HIDDEN_EVENTS = (Event.Kind.MESSAGE, Event.Kind.DELIVERY, Event.Kind.FILE_READY)
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,17 @@ def chat_context(request: HttpRequest, consultation: Consultation, *, error: str
         error=error,
         draft=draft,
     )
-    return {"consultation": consultation, "chat": pane, "chat_page": pane.page, "chat_list_query": list_query(request)}
+    return {
+        "consultation": consultation,
+        "chat": pane,
+        "chat_page": pane.page,
+        "chat_list_query": list_query(request),
+        # The composer checks a file as send_message will (file_policy), before a byte is sent.
+        "file_accept": file_policy.accept_attribute(),
+        "file_types": file_policy.allowed_types_text(),
+        "file_max_bytes": file_policy.MAX_FILE_BYTES,
+        "file_too_large": file_policy.TOO_LARGE,
+    }
 
 
 # --- answering ---------------------------------------------------------------------------

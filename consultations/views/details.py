@@ -35,7 +35,7 @@ TEMPLATE = "consultations/details.html"
 HISTORY_LIMIT = 100  # lines of history shown; a consultation has a handful without messages
 EARLIER_LIMIT = 5
 # Events the history does not show: messages are in the chat pane, delivery states beside them.
-HIDDEN_KINDS = (Event.Kind.MESSAGE, Event.Kind.DELIVERY)
+HIDDEN_KINDS = (Event.Kind.MESSAGE, Event.Kind.DELIVERY, Event.Kind.FILE_READY)
 # Closes without a member that the customer caused (R9.1, R9.2); other member-less ones are the system's.
 CUSTOMER_CLOSE_REASONS = (CloseReason.CUSTOMER_END, CloseReason.CHATBOT_SWITCH)
 # Where events name members in their data (lifecycle's assign and change-assignee events).

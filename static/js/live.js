@@ -46,7 +46,8 @@
       schedule();
       return;
     }
-    if (kind !== "message.delivery") { pending.list = true; }
+    // A delivery state or a thumbnail changes one line of the chat, not the list.
+    if (kind !== "message.delivery" && kind !== "message.file_ready") { pending.list = true; }
     var transition = kind.indexOf("consultation.") === 0;
     if (transition) { pending.waiting = true; }
     var chat = openChat();
