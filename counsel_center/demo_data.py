@@ -16,6 +16,7 @@ the command runs at: the plan, and hence every limit check, is the same.
 Script lines are ``("c", text)`` for the customer, ``("a", text)`` for the
 assignee, and ``("hold", "")`` where the agent may put the consultation on hold
 (보류) to check something; placeholders: ``{order}``, ``{invoice}``, ``{agent}``.
+A line ``"file:<name>"`` sends that file of demo_files.FILES instead of text.
 """
 
 from dataclasses import dataclass
@@ -235,6 +236,7 @@ SCRIPTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("a", "안녕하세요, {agent}입니다. 네, 가능합니다. 주문번호와 사업자등록번호, 받으실 이메일을 알려주세요."),
         ("c", "주문번호 {order}, 사업자번호 123-45-67890, tax@example.co.kr 입니다"),
         ("a", "접수했습니다. 영업일 기준 1~2일 안에 전자세금계산서가 메일로 발송됩니다."),
+        ("a", "file:세금계산서_발행안내.pdf"),
         ("c", "네 감사합니다. 현금영수증은 따로 안 나가는 거죠?"),
         ("a", "네, 세금계산서를 발행하면 현금영수증은 중복 발행되지 않습니다."),
         ("c", "알겠습니다"),
@@ -258,6 +260,7 @@ SCRIPTS: dict[str, tuple[tuple[str, str], ...]] = {
     "damaged": (
         ("c", "택배 받았는데 유리컵이 깨져서 왔어요"),
         ("c", "6개 세트 중에 2개가 깨졌어요. 박스는 멀쩡했고요"),
+        ("c", "file:깨진컵.jpg"),
         ("a", "안녕하세요, {agent}입니다. 불편을 드려 정말 죄송합니다. 주문번호를 알려주시겠어요?"),
         ("c", "{order}요"),
         ("a", "택배사 파손 접수와 재발송 가능 여부를 확인한 뒤 안내드리겠습니다. 잠시만 기다려 주세요."),

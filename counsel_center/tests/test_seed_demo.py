@@ -17,8 +17,8 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from consultations import lifecycle
-from consultations.models import CloseReason, Consultation, Event, Message, QnA, Status, Template
+from consultations import lifecycle, thumbnails
+from consultations.models import Attachment, CloseReason, Consultation, Event, Message, QnA, Status, Template
 from counsel_center import demo_data
 from counsel_center.models import MAX_WAITING_PER_MEMBER, Center, Member
 from customers.models import Block, Customer
@@ -48,10 +48,16 @@ STAT_FIELDS = (
 
 
 @pytest.fixture(scope="module")
-def seed_output(django_db_setup, django_db_blocker):
+def seed_media(tmp_path_factory):
+    """Where the seeded stories' files are stored, for the whole module."""
+    return tmp_path_factory.mktemp("seed-media")
+
+
+@pytest.fixture(scope="module")
+def seed_output(django_db_setup, django_db_blocker, seed_media):
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], MEDIA_ROOT=seed_media),
         pytest.MonkeyPatch.context() as monkeypatch,
         transaction.atomic(),
     ):
@@ -179,11 +185,26 @@ def test_it_records_every_transition_as_events(center):
     assert Event.objects.filter(center=center, kind=Event.Kind.CUSTOMER_UPDATED).exists()
 
 
+def test_its_stories_exchange_files_both_ways(center, settings, seed_media):
+    settings.MEDIA_ROOT = seed_media
+    files = Attachment.objects.filter(message__consultation__center=center).select_related("message")
+    by_name = {attachment.name: attachment for attachment in files}
+
+    photo = by_name["깨진컵.jpg"]
+    assert (photo.message.sender, photo.message.kind) == (Message.Sender.CUSTOMER, Message.Kind.IMAGE)
+    # Queued on commit: the worker makes it under `make run`; here the test runs the task itself.
+    assert thumbnails.make_thumbnail(photo.pk) == "made"
+    guide = by_name["세금계산서_발행안내.pdf"]
+    assert (guide.message.sender, guide.message.kind) == (Message.Sender.AGENT, Message.Kind.FILE)
+    assert guide.file.open("rb").read().startswith(b"%PDF-")
+
+
 def test_it_writes_alternating_korean_dialogues(center):
     for consultation in Consultation.objects.filter(center=center).prefetch_related("messages"):
         messages = list(consultation.messages.all())
         assert messages
-        assert all(not m.text.isascii() or m.text.startswith("DM") for m in messages)
+        texts = [m for m in messages if m.kind == Message.Kind.TEXT]
+        assert all(not m.text.isascii() or m.text.startswith("DM") for m in texts)
         assert not any("{" in m.text for m in messages)
         if consultation.first_response_at:
             senders = [m.sender for m in messages]

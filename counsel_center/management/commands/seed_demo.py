@@ -29,13 +29,14 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from consultations import lifecycle
+from consultations import file_policy, lifecycle, uploads
 from consultations.models import CloseReason, Consultation, Message, QnA, Status, Template
-from counsel_center import clock
+from counsel_center import clock, demo_files
 from counsel_center import demo_data as demo
 from counsel_center.models import Center, Member
 from customers import rules as customer_rules
@@ -112,6 +113,20 @@ def _seconds(rng: random.Random, low: int, high: int) -> timedelta:
 def _values(rng: random.Random) -> dict[str, str]:
     """An order and an invoice number for a visit's placeholders."""
     return {"order": f"DM{rng.randint(10**7, 10**8 - 1)}", "invoice": str(rng.randint(10**11, 10**12 - 1))}
+
+
+def _text_or_file(center: Center, text: str) -> dict:
+    """A script line's message: its text, or (``file:<name>``) that demo file, stored as an upload is."""
+    if not text.startswith(demo_files.FILE_PREFIX):
+        return {"text": text}
+    name = text.removeprefix(demo_files.FILE_PREFIX)
+    stored = uploads.store(
+        center.pk,
+        ContentFile(demo_files.content_of(name), name=name),
+        name=name,
+        category=file_policy.check_file_name(name),
+    )
+    return {"text": "", "kind": stored.kind, "attachment": stored}
 
 
 def _opening(lines):
@@ -551,13 +566,14 @@ class Planner:
 
     def _customer_says(self, spec, customer: Ref, consultation: Ref, text: str, event_id: str, opens: bool):
         def run() -> None:
+            text_or_file = _text_or_file(self.center, text)
             received = lifecycle.do_receive_customer_message(
                 self.center,
                 user_key=spec.user_key,
-                text=text,
                 profile_nickname=spec.profile_nickname,
                 is_friend=spec.is_friend,
                 channel_event_id=event_id,
+                **text_or_file,
             )
             customer.pk = received.customer.pk
             if opens != received.opened or (consultation.pk and consultation.pk != received.consultation.pk):
@@ -575,7 +591,9 @@ class Planner:
         )
 
     def _agent_says(self, consultation: Ref, actor: str, text: str):
-        return lambda: lifecycle.do_send_message(consultation.pk, actor=self.members[actor], text=text)
+        return lambda: lifecycle.do_send_message(
+            consultation.pk, actor=self.members[actor], **_text_or_file(self.center, text)
+        )
 
     def _important(self, consultation: Ref, actor: str):
         return lambda: lifecycle.do_set_important(consultation.pk, actor=self.members[actor], important=True)
