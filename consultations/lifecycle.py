@@ -249,6 +249,7 @@ def _append_message(
             content_type=file_policy.content_type_of(attachment.name, kind),
             width=attachment.width,
             height=attachment.height,
+            thumbnail_pending=kind == Message.Kind.IMAGE,
         )
         if kind == Message.Kind.IMAGE:
             _thumbnail_on_commit(stored.pk)
@@ -641,17 +642,17 @@ def do_record_thumbnail(attachment_id: int, thumbnail_name: str | None) -> Attac
             .filter(pk=attachment_id)
             .first()
         )
-        if attachment is None or attachment.thumbnail or attachment.message.kind != Message.Kind.IMAGE:
+        if attachment is None or not attachment.thumbnail_pending:
             return None
         message = attachment.message
+        attachment.thumbnail_pending = False
         if thumbnail_name:
             attachment.thumbnail = thumbnail_name
-            attachment.save(update_fields=["thumbnail"])
         else:
             message.kind = Message.Kind.FILE
             message.save(update_fields=["kind"])
             attachment.content_type = file_policy.content_type_of(attachment.name, Message.Kind.FILE)
-            attachment.save(update_fields=["content_type"])
+        attachment.save(update_fields=["thumbnail_pending", "thumbnail", "content_type"])
         consultation = message.consultation
         _record(
             Event.Kind.FILE_READY,

@@ -363,10 +363,17 @@ class Attachment(models.Model):
     width = models.PositiveIntegerField(_("width"), null=True, blank=True)
     height = models.PositiveIntegerField(_("height"), null=True, blank=True)
     thumbnail = models.FileField(_("thumbnail"), max_length=300, blank=True)
+    # A verified image whose thumbnail task has not finished: the sweep's (small, partial) index.
+    thumbnail_pending = models.BooleanField(_("thumbnail pending"), default=False)
 
     class Meta:
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
+        indexes = [
+            models.Index(
+                fields=["message"], condition=models.Q(thumbnail_pending=True), name="attachment_thumbnail_pending"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -21,7 +21,7 @@ from PIL import Image
 from counsel_center import clock
 
 from . import images, lifecycle
-from .models import Attachment, Message, thumbnail_storage_name
+from .models import Attachment, thumbnail_storage_name
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def make_thumbnail(attachment_id: int) -> str:
     """Make and record one image's thumbnail; returns what happened, for logs and tests."""
     attachment = (
         Attachment.objects.select_related("message__consultation")
-        .filter(pk=attachment_id, message__kind=Message.Kind.IMAGE, thumbnail="")
+        .filter(pk=attachment_id, thumbnail_pending=True)
         .first()
     )
     if attachment is None:
@@ -71,9 +71,9 @@ def make_thumbnail(attachment_id: int) -> str:
 def sweep_thumbnails() -> int:
     """Queue again images still without a thumbnail STALL_GRACE_SECONDS after their message (periodic, beat)."""
     cutoff = clock.now() - timedelta(seconds=STALL_GRACE_SECONDS)
-    stalled = Attachment.objects.filter(
-        message__kind=Message.Kind.IMAGE, thumbnail="", message__created_at__lt=cutoff
-    ).values_list("pk", flat=True)[:500]
+    stalled = Attachment.objects.filter(thumbnail_pending=True, message__created_at__lt=cutoff).values_list(
+        "pk", flat=True
+    )[:500]
     queued = 0
     for attachment_id in stalled:
         if not enqueue(attachment_id):
