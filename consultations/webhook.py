@@ -81,11 +81,11 @@ def _check_file(event: InboundEvent, upload) -> str | None:
         if upload is not None:
             raise bad("bad_attachment", "Only file messages (image, video, audio, file) carry a file.")
         return None
-    try:
-        with translation.override("en"):
+    with translation.override("en"):  # the channel's errors are English, the lazy message too
+        try:
             category = file_policy.check_file_name(event.file.name)
-    except Refused as refusal:
-        raise bad(refusal.code, refusal.message) from None
+        except Refused as refusal:
+            raise bad(refusal.code, refusal.message) from None
     if event.file.size > file_policy.MAX_FILE_BYTES:
         raise _too_large()
     if upload is None:
@@ -197,7 +197,11 @@ def _handle(request: HttpRequest, slug: str) -> JsonResponse:
     # one with a file is answered before the file is stored again.
     if upload is not None and (repeat := _first_answer(center, event.event_id)) is not None:
         return repeat
-    stored = uploads.store(center.pk, upload, name=event.file.name, category=category) if upload else None
+    stored = (
+        uploads.store(center.pk, upload, name=file_policy.clean_name(event.file.name), category=category)
+        if upload
+        else None
+    )
     try:
         return JsonResponse(_record_and_apply(center, event, stored))
     except _Duplicate:

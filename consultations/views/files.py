@@ -41,7 +41,7 @@ def _send(name: str, *, filename: str, content_type: str, as_attachment: bool) -
         response["X-Accel-Redirect"] = settings.ATTACHMENT_ACCEL_PREFIX + quote(name)
     elif serve_with == "x-sendfile":
         response = HttpResponse(content_type=content_type)
-        response["X-Sendfile"] = default_storage.path(name)
+        response["X-Sendfile"] = quote(default_storage.path(name))  # mod_xsendfile url-decodes it
     else:
         try:
             handle = default_storage.open(name, "rb")
