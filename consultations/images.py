@@ -14,14 +14,17 @@ longest side THUMBNAIL_SIZE.
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 
 from django.conf import settings
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from .file_policy import IMAGE_FORMATS
 
 THUMBNAIL_SIZE = 320
+# EXIF orientations that turn the picture a quarter: its width and height as shown are swapped.
+QUARTER_TURNS = (5, 6, 7, 8)
 
 # The pixel limit is checked here against the header, before any decode;
 # Pillow's own warning between the limit and twice it would only repeat that.
@@ -43,11 +46,23 @@ def inspect(file, extension: str) -> tuple[int, int] | None:
             width, height = image.size
             if width * height > settings.ATTACHMENT_MAX_IMAGE_PIXELS or width < 1 or height < 1:
                 return None
+            exif = image.info.get("exif")  # the raw block read with the header: nothing decoded
             image.verify()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, EOFError):
         # Pillow's documented failures: not this format, truncated, or corrupt.
         return None
+    if exif and _orientation(exif) in QUARTER_TURNS:
+        width, height = height, width  # as shown: the thumbnail applies the orientation
     return width, height
+
+
+def _orientation(exif: bytes) -> int | None:
+    parsed = Image.Exif()
+    try:
+        parsed.load(exif)
+    except (OSError, SyntaxError, ValueError, struct.error):
+        return None
+    return parsed.get(ExifTags.Base.Orientation)
 
 
 def thumbnail(file) -> tuple[bytes, str]:

@@ -126,7 +126,7 @@ def test_a_decompression_bomb_is_a_plain_file_and_is_never_decoded(receive, sett
     ("name", "content", "size", "thumbnail_size"),
     [
         pytest.param("사진.png", files.png((64, 48)), (64, 48), (64, 48), id="png"),
-        pytest.param("rotated.jpg", files.jpeg_rotated(), (80, 40), (40, 80), id="jpeg-exif-orientation-6"),
+        pytest.param("rotated.jpg", files.jpeg_rotated(), (40, 80), (40, 80), id="jpeg-exif-orientation-6"),
         pytest.param("움짤.GIF", files.gif((30, 30)), (30, 30), (30, 30), id="gif"),
         pytest.param("scan.bmp", files.bmp((30, 20)), (30, 20), (30, 20), id="bmp"),
         pytest.param("wide.png", files.png((2000, 1000)), (2000, 1000), (320, 160), id="large-png"),

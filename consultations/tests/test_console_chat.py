@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from consultations import lifecycle
+from consultations import file_policy, lifecycle
 from consultations.models import DeliveryState, Message, ReadMark, Status
 from counsel_center import clock
 from counsel_center.tests.factories import ConsultationFactory, MessageFactory
@@ -462,7 +462,10 @@ def test_the_composer_has_its_controls(alice, agent, make_consultation):
     assert f'hx-post="{messages_url(consultation)}"' in composer
     assert "csrfmiddlewaretoken" in composer
     assert "Enter sends, Shift+Enter starts a new line." in composer
-    assert 'type="file"' not in composer  # attachments are a later issue
+    # One file per message, picked from the seed's table (file_policy), sent as multipart.
+    assert 'type="file"' in composer and 'name="file"' in composer
+    assert f'accept="{file_policy.accept_attribute()}"' in composer
+    assert 'hx-encoding="multipart/form-data"' in composer
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,10 @@
     // 229: the key that ends a Hangul composition in browsers that do not set isComposing.
     if (event.isComposing || event.keyCode === 229) { return; }
     event.preventDefault();
-    if (target.disabled || !target.value.trim()) { return; }
+    if (target.disabled) { return; }
+    var file = target.form.querySelector(".composer-file-input");
+    var hasFile = file && file.files && file.files.length > 0; // text is optional with a file (composer.js)
+    if (!target.value.trim() && !hasFile) { return; }
     target.form.requestSubmit();
   });
 
