@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format migrations-check messages lock smoke bench bench-console bench-stats bench-live clean
+.PHONY: run test lint format migrations-check messages lock smoke bench bench-console bench-stats bench-live bench-upload clean
 
 # Created on demand with the first Python >= 3.12 found (scripts/find-python).
 $(PY):
@@ -78,6 +78,11 @@ bench-live: $(VENV)/.runtime
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/counsel_bench} \
 	REDIS_URL=$${BENCH_REDIS_URL-redis://127.0.0.1:6379/0} \
 		$(PY) bench/live_bench.py $(BENCH_ARGS)
+
+## bench-upload: a 300 MiB file through the webhook under gunicorn: the worker's peak RSS, and the time against copying the bytes to a file (bench/README.md)
+bench-upload: $(VENV)/.runtime
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/counsel_bench} \
+		$(PY) bench/upload_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/test-db.sqlite3 .pytest_cache .ruff_cache

@@ -4,7 +4,10 @@ Center A ("alpha") has two agents (Alice, Bob), a manager (Mina, with 상담 권
 and a master (Max). Center B ("beta") has a manager (Oscar): the outsider.
 """
 
+import os
+
 import pytest
+from django.conf import settings
 
 from counsel_center.models import Member
 from counsel_center.tests.factories import (
@@ -14,6 +17,18 @@ from counsel_center.tests.factories import (
     MemberFactory,
     UserFactory,
 )
+
+
+def pytest_collection_modifyitems(config, items):
+    """`slow` tests run on PostgreSQL (CI's second pass) or with RUN_SLOW=1; elsewhere they are skipped."""
+    if os.environ.get("RUN_SLOW") == "1" or settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason="slow: runs on PostgreSQL (set DATABASE_URL, as CI's second pass does) or with RUN_SLOW=1"
+    )
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True, scope="session")
