@@ -8,6 +8,8 @@ for members of the center.
 
 The page polls `messages` for what the customer sees: their own messages, what
 agents sent them, and a line for each close of one of their consultations.
+A file is sent as the channel sends it (multipart, SPEC §7) and comes back
+with member-only links to it and its thumbnail (the page is for members).
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from counsel_center.models import Center, Member
+from counsel_center.rules import Refused
 from customers.models import Customer
 
+from . import file_policy
 from .models import Attachment, CloseReason, Consultation, Event, Message
 
 # One answer of the messages endpoint carries at most this many messages; the
@@ -63,9 +67,27 @@ def access_simulator_center(request: HttpRequest, slug: str) -> Center:
     return center
 
 
+def _refusal_of(name: str) -> str:
+    """The refusal file_policy gives a file called `name`, in the active language (the same text as the webhook's)."""
+    try:
+        file_policy.check_file_name(name)
+    except Refused as refusal:
+        return refusal.message
+    raise ValueError(f"{name!r} is an allowed file name")
+
+
 def _js_strings() -> dict[str, str]:
     """Texts the script shows, translated here so that one catalogue holds them all."""
     return {
+        # The script puts the file's extension in place of `{extension}`.
+        "type_not_allowed": _refusal_of("file.{extension}"),
+        "no_extension": _refusal_of("file"),
+        "read_failed": gettext("The file could not be read."),
+        "download": gettext("Download"),
+        "download_named": gettext("Download %(name)s"),  # the script puts the file's name in
+        "open_image": gettext("Open the full image"),
+        "unstage": gettext("Remove the file"),
+        "audio_only": gettext("Audio plays in mobile KakaoTalk only."),
         "customer_blocked": gettext("This customer is blocked."),
         "bad_signature": gettext("The webhook refused the signature (check the secret and this computer's clock)."),
         "too_large": gettext("The file is too large (at most 300 MB)."),
@@ -104,6 +126,9 @@ def simulator_page(request: HttpRequest, slug: str) -> HttpResponse:
         "messages_url": reverse("simulator-messages", args=[center.slug]),
         "new_user_key": f"sim-{secrets.token_hex(3)}",
         "strings": _js_strings(),
+        # The seed's table as the webhook applies it (extension → kind), for the picker and the script's checks.
+        "file_accept": file_policy.accept_attribute(),
+        "file_policy": {"categories": file_policy.CATEGORY_OF, "max_bytes": file_policy.MAX_FILE_BYTES},
     }
     return render(request, "consultations/simulator.html", context)
 
@@ -115,6 +140,22 @@ def _cursor(request: HttpRequest, name: str) -> int | None:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise ValueError(name)
     return int(raw)
+
+
+def _attachment_item(message: Message, attachment: Attachment) -> dict:
+    """The file as the customer sees it; the links are the members' download views, which the page's user may use."""
+    return {
+        "name": attachment.name,
+        "size": attachment.size,
+        "kind": message.kind,  # the server's decision (R15), not what the sender claimed
+        "url": reverse("file-download", args=[attachment.pk]),
+        # Made by a task after the message: until then (and for anything but a verified image) there is none.
+        "thumbnail_url": (
+            reverse("file-thumbnail", args=[attachment.pk])
+            if attachment.thumbnail and message.kind == Message.Kind.IMAGE
+            else None
+        ),
+    }
 
 
 def _message_item(message: Message) -> dict:
@@ -132,7 +173,7 @@ def _message_item(message: Message) -> dict:
         "text": message.text,
         "author": message.author.name if message.sender == Message.Sender.AGENT and message.author else None,
         "created_at": message.created_at.isoformat(),
-        "attachment": {"name": attachment.name, "size": attachment.size} if attachment else None,
+        "attachment": _attachment_item(message, attachment) if attachment else None,
         "delivery_state": message.delivery_state,
     }
 

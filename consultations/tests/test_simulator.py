@@ -1,20 +1,21 @@
 """The customer simulator (SPEC §7): who may open it, what it shows, and that it speaks the real webhook."""
 
 import hashlib
-import io
+import json
+import re
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 
-from consultations import lifecycle
+from consultations import file_policy, lifecycle, thumbnails
 from consultations.models import Attachment, CloseReason, Consultation, Message, Status
 from counsel_center import clock
 from counsel_center.tests.factories import CustomerFactory, UserFactory
 from customers import rules as customer_rules
 from customers.models import Block, Customer
 
-from . import browser
+from . import browser, files
 from .helpers import T0, customer_writes, incoming_file
 
 pytestmark = pytest.mark.django_db
@@ -110,9 +111,24 @@ def test_the_page_carries_the_webhook_url_the_secret_and_the_script(client, enab
     assert "js/simulator.js" in html
     assert "css/simulator.css" in html
     assert 'id="simulator-strings"' in html
-    # CSP-friendly: no inline handlers, no inline script other than the JSON data block.
-    assert " onclick=" not in html and " onsubmit=" not in html
-    assert html.count("<script") == 2
+    # CSP-friendly: no inline handlers or styles, no inline script other than the JSON data blocks.
+    assert " onclick=" not in html and " onsubmit=" not in html and " style=" not in html
+    assert html.count("<script") == 3
+    assert html.count('type="application/json"') == 2
+
+
+def test_the_page_carries_the_file_policy_of_the_server(client, enabled, agent):
+    client.force_login(agent.user)
+
+    response = client.get(PAGE)
+
+    html = response.content.decode()
+    assert f'accept="{file_policy.accept_attribute()}"' in html
+    policy = json.loads(re.search(r'id="simulator-file-policy"[^>]*>(.*?)</script>', html).group(1))
+    assert policy == {"categories": file_policy.CATEGORY_OF, "max_bytes": 300 * 1024 * 1024}
+    strings = response.context["strings"]
+    assert strings["type_not_allowed"].startswith("Files of type .{extension} cannot be sent.")
+    assert "png" in strings["type_not_allowed"]  # the allowed types, from the same table
 
 
 def test_the_picker_lists_the_centers_customers_only(client, enabled, agent, other_center):
@@ -238,10 +254,52 @@ def test_it_describes_attachments_and_blocks(client, enabled, agent, center):
 
     answer = get_items(client)
 
+    attachment = received.message.attachment
     assert answer["items"][0]["kind"] == "file"
-    assert answer["items"][0]["attachment"] == {"name": "견적서.pdf", "size": 8}
+    assert answer["items"][0]["attachment"] == {
+        "name": "견적서.pdf",
+        "size": 8,
+        "kind": "file",
+        "url": reverse("file-download", args=[attachment.pk]),
+        "thumbnail_url": None,  # only an image gets one
+    }
     assert answer["items"][1]["reason"] == CloseReason.CUSTOMER_BLOCKED
     assert answer["customer"]["is_blocked"] is True
+
+
+def test_an_attachments_links_work_for_the_member_and_the_thumbnail_only_once_made(client, enabled, agent, center):
+    content = files.png((120, 80))
+    received = customer_writes(
+        center, "사진입니다", kind=Message.Kind.IMAGE, attachment=incoming_file("a.png", content)
+    )
+    attachment = received.message.attachment
+    client.force_login(agent.user)
+
+    before = get_items(client)["items"][0]["attachment"]
+    not_yet = client.get(reverse("file-thumbnail", args=[attachment.pk]))
+    assert thumbnails.make_thumbnail(attachment.pk) == "made"  # the task queued on commit
+    after = get_items(client)["items"][0]["attachment"]
+
+    assert (before["kind"], before["thumbnail_url"]) == ("image", None)
+    assert not_yet.status_code == 404
+    assert after["thumbnail_url"] == reverse("file-thumbnail", args=[attachment.pk])
+    assert after["url"] == before["url"] == reverse("file-download", args=[attachment.pk])
+    image = client.get(after["url"])
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    assert b"".join(image.streaming_content) == content
+    thumbnail = client.get(after["thumbnail_url"])
+    assert thumbnail.status_code == 200 and thumbnail["Content-Type"].startswith("image/")
+
+
+def test_another_centers_member_reaches_neither_the_messages_nor_the_files(client, enabled, agent, center, outsider):
+    received = customer_writes(center, "", kind=Message.Kind.FILE, attachment=incoming_file("견적서.pdf", files.PDF))
+    client.force_login(agent.user)
+    url = get_items(client)["items"][0]["attachment"]["url"]
+    client.force_login(outsider.user)
+
+    assert client.get(MESSAGES, {"user_key": "kakao-user-1"}).status_code == 404
+    assert client.get(url).status_code == 404
+    assert received.message.attachment.name == "견적서.pdf"
 
 
 @pytest.mark.parametrize("params", [{"after": "x"}, {"after": "-1"}, {"after_event": "1.5"}])
@@ -268,14 +326,6 @@ def test_it_answers_in_a_fixed_number_of_queries(client, enabled, agent, convers
 
 
 # --- the browser: real signed webhook calls ---------------------------------------------------
-
-
-def png_bytes() -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), (254, 229, 0)).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -333,18 +383,22 @@ def test_the_simulators_calls_are_real_signed_webhook_calls(browser_page, agent,
     consultation.refresh_from_db()
     assert (consultation.status, consultation.close_reason) == (Status.CLOSED, CloseReason.CUSTOMER_END)
 
-    # A PNG goes as an image attachment, multipart, with its SHA-256.
-    content = png_bytes()
+    # A PNG goes as an image attachment, multipart, with its SHA-256 and the text typed with it.
+    content = files.png()
     path = tmp_path / "사진.png"
     path.write_bytes(content)
     page.set_input_files('[data-role="file-input"]', str(path))
-    page.wait_for_selector('[data-role="outgoing"][data-state="sent"] .attachment')
+    assert "사진.png" in page.text_content('[data-role="staged"]')
+    send(page, "영수증 사진입니다")
+    page.wait_for_selector('[data-role="outgoing"][data-state="sent"] .attachment img')
+    assert page.is_hidden('[data-role="staged"]')
     attachment = Attachment.objects.select_related("message__consultation").get(
         message__consultation__customer__user_key=user_key
     )
     assert (attachment.name, attachment.size) == ("사진.png", len(content))
     assert attachment.sha256 == hashlib.sha256(content).hexdigest()
     assert attachment.message.kind == Message.Kind.IMAGE
+    assert attachment.message.text == "영수증 사진입니다"
     second = attachment.message.consultation
     assert second.pk != consultation.pk and second.status == Status.UNASSIGNED
 
@@ -385,3 +439,149 @@ def test_the_simulator_shows_the_webhooks_refusal(browser_page, agent, center):
     assert "This customer is blocked." in error or "차단된 고객입니다" in error
     assert Customer.objects.get(user_key=user_key).blocked_attempts == 1
     assert not Consultation.objects.filter(customer__user_key=user_key).exclude(status=Status.CLOSED).exists()
+
+
+def pick(page, path) -> None:
+    """Choose `path` in the simulator's file picker (the hidden input behind 파일)."""
+    page.set_input_files('[data-role="file-input"]', str(path))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_simulator_sends_a_file_with_its_upload_progress(browser_page, tmp_path):
+    page = browser_page
+    user_key = page.input_value('[data-role="user-key"]')
+    content = files.png((640, 480))
+    path = tmp_path / "receipt.PNG"
+    path.write_bytes(content)
+    # Slow the upload down (Chromium's network emulation), so its progress can be seen.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    throttled = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 64 * 1024}
+    cdp.send("Network.emulateNetworkConditions", throttled)
+    big = tmp_path / "manual.pdf"
+    big.write_bytes(files.PDF + bytes(range(256)) * 512)  # 128 KB: about two seconds
+
+    pick(page, big)
+    page.click('[data-action="send"]')  # a file needs no text
+    # The label as it was halfway (read in the same moment: the box goes when the upload ends).
+    label = page.wait_for_function(
+        """() => {
+          const box = document.querySelector('[data-role="progress"]');
+          const percent = Number(box?.dataset.percent);
+          return percent > 0 && percent < 100 && box.querySelector(".upload-text").textContent;
+        }"""
+    ).json_value()
+    assert re.fullmatch(r"\d{1,2}% · 0\.\d / 0\.1 MB", label), label
+    page.wait_for_selector('[data-role="outgoing"][data-state="sent"]', timeout=30_000)
+    assert page.query_selector('[data-role="progress"]') is None
+    cdp.send("Network.emulateNetworkConditions", {**throttled, "uploadThroughput": -1})
+
+    message = Message.objects.select_related("attachment").get(consultation__customer__user_key=user_key)
+    assert (message.kind, message.text, message.attachment.name) == (Message.Kind.FILE, "", "manual.pdf")
+    assert message.attachment.sha256 == hashlib.sha256(big.read_bytes()).hexdigest()
+
+    # The extension's case does not matter; the server decides the kind of what it verified.
+    pick(page, path)
+    page.click('[data-action="send"]')
+    page.wait_for_selector('[data-role="outgoing"][data-state="sent"] >> nth=1')
+    image = Message.objects.select_related("attachment").filter(consultation__customer__user_key=user_key).last()
+    assert (image.kind, image.attachment.sha256) == (Message.Kind.IMAGE, hashlib.sha256(content).hexdigest())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_simulator_refuses_a_file_type_before_sending_it(browser_page, tmp_path):
+    page = browser_page
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    path = tmp_path / "a.exe"
+    path.write_bytes(b"MZ" + bytes(100))
+    send(page, "설치 파일 보내드려요")
+    page.wait_for_selector('[data-role="outgoing"][data-state="sent"]')
+
+    pick(page, path)
+
+    failed = page.wait_for_selector('[data-role="outgoing"][data-state="failed"]')
+    assert failed.get_attribute("data-error") == "file_type_not_allowed"
+    assert "a.exe" in failed.inner_text()
+    error = page.text_content('[data-role="error"]')
+    assert ".exe" in error and "png" in error  # the type, and what is allowed instead
+    assert page.is_hidden('[data-role="staged"]')
+    assert len(posts) == 1  # the text only: the file never left the browser
+    assert Message.objects.count() == 1 and not Attachment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_simulator_shows_the_webhooks_refusal_of_a_file(browser_page, tmp_path, monkeypatch):
+    """A page loaded before the server's table changed: the webhook's own refusal shows, with its detail."""
+    page = browser_page
+    monkeypatch.setattr(file_policy, "CATEGORY_OF", {k: v for k, v in file_policy.CATEGORY_OF.items() if k != "txt"})
+    path = tmp_path / "메모.txt"
+    path.write_text("안녕하세요")
+
+    pick(page, path)
+    send(page, "메모 첨부합니다")
+
+    failed = page.wait_for_selector('[data-role="outgoing"][data-state="failed"]')
+    assert failed.get_attribute("data-error") == "file_type_not_allowed"
+    error = page.text_content('[data-role="error"]')
+    assert "400 file_type_not_allowed" in error
+    assert "Files of type .txt cannot be sent." in error  # the webhook's detail
+    assert not Message.objects.exists() and not Attachment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_simulator_shows_the_files_agents_send(browser_page, agent, center):
+    page = browser_page
+    user_key = page.input_value('[data-role="user-key"]')
+    send(page, "견적서 보내주세요")
+    page.wait_for_selector('[data-role="outgoing"][data-state="sent"]')
+    consultation = Consultation.objects.get(customer__user_key=user_key)
+    lifecycle.do_assign_to_me(consultation, actor=agent)
+
+    pdf = lifecycle.do_send_message(
+        consultation, actor=agent, text="견적서입니다.", kind="file", attachment=incoming_file("견적서.pdf", files.PDF)
+    )
+    image_content = files.png((300, 200))
+    image = lifecycle.do_send_message(
+        consultation, actor=agent, text="", kind="image", attachment=incoming_file("매장.png", image_content)
+    )
+    lifecycle.do_send_message(
+        consultation, actor=agent, text="", kind="audio", attachment=incoming_file("안내.m4a", b"\x00" * 2048)
+    )
+
+    # The PDF: a card with its name, size and a download link that works.
+    card = page.wait_for_selector('[data-role="incoming"] [data-role="attachment"][data-kind="file"]')
+    assert "견적서.pdf" in card.inner_text() and f"{len(files.PDF)} B" in card.inner_text()
+    assert "견적서입니다." in page.text_content('[data-role="incoming"] >> nth=0')
+    link = card.query_selector('[data-role="download"]')
+    href = link.get_attribute("href")
+    assert href == reverse("file-download", args=[pdf.attachment.pk]) + "?download=1"
+    with page.expect_download() as download_info:
+        link.click()
+    download = download_info.value
+    assert download.suggested_filename == "견적서.pdf"
+    with open(download.path(), "rb") as downloaded:
+        assert downloaded.read() == files.PDF
+
+    # The image: the full image while the page saw no thumbnail yet (the task runs after the commit)…
+    shown = page.wait_for_selector('[data-role="incoming"] [data-kind="image"] a[target="_blank"] img')
+    thumbnail_url = reverse("file-thumbnail", args=[image.attachment.pk])
+    assert shown.get_attribute("src") in (thumbnail_url, reverse("file-download", args=[image.attachment.pk]))
+    image.attachment.refresh_from_db()
+    assert image.attachment.thumbnail
+    # … and its thumbnail once made: here on the page loaded again, the customer picked from the list.
+    page.reload()
+    page.select_option('[data-role="customer-select"]', user_key)
+    thumbnail = page.wait_for_selector('[data-role="incoming"] [data-kind="image"] a[target="_blank"] img')
+    assert thumbnail.get_attribute("src") == thumbnail_url
+    assert page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail)
+    opener = page.query_selector('[data-kind="image"] a[target="_blank"]')
+    assert opener.get_attribute("href") == reverse("file-download", args=[image.attachment.pk])
+    assert opener.get_attribute("rel") == "noopener"
+    full = page.request.get(page.url.split("/simulator/")[0] + opener.get_attribute("href"))
+    assert full.status == 200 and full.body() == image_content
+
+    # The audio: a card that says where it plays.
+    audio = page.wait_for_selector('[data-role="incoming"] [data-role="attachment"][data-kind="audio"]')
+    note = audio.inner_text()
+    assert "Audio plays in mobile KakaoTalk only." in note or "오디오는 모바일 카카오톡에서만 재생됩니다." in note

@@ -6,6 +6,10 @@
  * the webhook exactly as a channel would: JSON, or multipart with `event` and
  * `file`. The conversation is polled from the simulator's messages endpoint.
  *
+ * A file is picked, checked against the seed's table (the server's, from the
+ * page's JSON), hashed (SHA-256), then sent with the optional text in the box
+ * on 보내기 / Enter, with upload progress (XMLHttpRequest: fetch has none).
+ *
  * Plain script, no framework, no inline handlers: the page wires everything
  * through data attributes.
  */
@@ -23,12 +27,9 @@
   const LANG = document.documentElement.lang || "ko";
   const POLL_MS = 2000;
 
-  // SPEC §4: the extension decides the kind; anything else goes as a plain file.
-  const KINDS = {
-    image: ["jpg", "jpeg", "gif", "bmp", "png"],
-    video: ["m4v", "avi", "asf", "wmv", "mkv", "mpg", "mpeg", "mp4", "mov", "flv", "ogv", "ts"],
-    audio: ["mp3", "wav", "flac", "tta", "tak", "aac", "wma", "ogg", "m4a"],
-  };
+  // SPEC §4 as the server applies it (file_policy): extension → kind, and the size limit.
+  const FILES = JSON.parse(document.getElementById("simulator-file-policy").textContent);
+  const MB = 1024 * 1024;
 
   const role = (name) => root.querySelector(`[data-role="${name}"]`);
   const el = {
@@ -44,6 +45,10 @@
     composer: role("composer"),
     text: role("text"),
     fileInput: role("file-input"),
+    staged: role("staged"),
+    stagedKind: role("staged-kind"),
+    stagedName: role("staged-name"),
+    stagedSize: role("staged-size"),
   };
 
   const state = {
@@ -55,6 +60,7 @@
     polling: false,
     pollAgain: false,
     timer: null,
+    staged: null, // the file picked for the next message
   };
 
   // --- signing and sending ---------------------------------------------------
@@ -74,26 +80,27 @@
     return `sha256=${hex(mac)}`;
   }
 
-  /** POST one signed event; resolves to {ok, status, data}, status 0 when the webhook was not reached. */
-  async function post(event, file) {
+  /**
+   * POST one signed event, with `file` as multipart; resolves to {ok, status, data}, status 0 when the
+   * webhook was not reached. `onProgress(fraction)` follows a file's upload.
+   */
+  async function post(event, file, onProgress) {
     const jsonText = JSON.stringify(event);
     const timestamp = String(Math.floor(Date.now() / 1000));
     const headers = {
       "X-Channel-Timestamp": timestamp,
       "X-Channel-Signature": await sign(timestamp, jsonText),
     };
-    let body;
-    if (file) {
-      // The `event` field is exactly the signed text; the browser sets the multipart boundary.
-      body = new FormData();
-      body.append("event", jsonText);
-      body.append("file", file, file.name);
-    } else {
-      headers["Content-Type"] = "application/json";
-      body = jsonText;
-    }
+    if (file) return upload(jsonText, headers, file, onProgress);
+    headers["Content-Type"] = "application/json";
     try {
-      const response = await fetch(WEBHOOK_URL, { method: "POST", headers, body, credentials: "omit", cache: "no-store" });
+      const response = await fetch(WEBHOOK_URL, {
+        method: "POST",
+        headers,
+        body: jsonText,
+        credentials: "omit",
+        cache: "no-store",
+      });
       let data = null;
       try {
         data = await response.json();
@@ -104,6 +111,37 @@
     } catch {
       return { ok: false, status: 0, data: {} };
     }
+  }
+
+  /** The multipart request, by XMLHttpRequest for its upload progress (same-origin: it carries the session
+   * cookie, which the webhook ignores). */
+  function upload(jsonText, headers, file, onProgress) {
+    // The `event` field is exactly the signed text; the browser sets the multipart boundary.
+    const body = new FormData();
+    body.append("event", jsonText);
+    body.append("file", file, file.name);
+    return new Promise((resolve) => {
+      const request = new XMLHttpRequest();
+      request.open("POST", WEBHOOK_URL);
+      for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
+      request.upload.addEventListener("progress", (progress) => {
+        if (progress.lengthComputable && progress.total > 0) onProgress?.(progress.loaded / progress.total);
+      });
+      request.addEventListener("load", () => {
+        let data = null;
+        try {
+          data = JSON.parse(request.responseText);
+        } catch {
+          data = null;
+        }
+        const ok = request.status >= 200 && request.status < 300;
+        resolve({ ok, status: request.status, data: data && typeof data === "object" ? data : {} });
+      });
+      for (const failure of ["error", "abort", "timeout"]) {
+        request.addEventListener(failure, () => resolve({ ok: false, status: 0, data: {} }));
+      }
+      request.send(body);
+    });
   }
 
   function errorText(result) {
@@ -137,13 +175,27 @@
     };
   }
 
+  /** The last extension, lower case, as file_policy.extension_of reads it: "" for "a", "a." and ".png". */
+  function extensionOf(name) {
+    const stem = name.replace(/^\.+/, "");
+    const dot = stem.lastIndexOf(".");
+    return dot >= 0 ? stem.slice(dot + 1).toLowerCase() : "";
+  }
+
   function kindOf(name) {
-    const dot = name.lastIndexOf(".");
-    const ext = dot >= 0 ? name.slice(dot + 1).toLowerCase() : "";
-    for (const [kind, extensions] of Object.entries(KINDS)) {
-      if (extensions.includes(ext)) return kind;
+    const extension = extensionOf(name);
+    return Object.hasOwn(FILES.categories, extension) ? FILES.categories[extension] : "file";
+  }
+
+  /** Why the webhook would refuse `file` (its type, its size), or null: checked before reading it. */
+  function refusalOf(file) {
+    const extension = extensionOf(file.name);
+    if (!extension) return { error: "file_type_not_allowed", text: T.no_extension };
+    if (!Object.hasOwn(FILES.categories, extension)) {
+      return { error: "file_type_not_allowed", text: T.type_not_allowed.replace("{extension}", () => extension) };
     }
-    return "file";
+    if (file.size > FILES.max_bytes) return { error: "too_large", text: T.too_large };
+    return null;
   }
 
   function ready() {
@@ -160,19 +212,24 @@
     return true;
   }
 
+  /** Mark the bubble `row` as not sent, with the reason under it. */
+  function markFailed(row, error, text) {
+    row.dataset.state = "failed";
+    row.dataset.error = error;
+    const note = document.createElement("div");
+    note.className = "msg-error";
+    note.dataset.role = "error";
+    note.textContent = text;
+    row.querySelector(".msg-meta").textContent = T.failed;
+    row.after(note);
+    scrollDown(true);
+  }
+
   /** After the webhook answered a message event for `row` (the bubble shown while sending). */
   function settle(row, result, generation) {
     if (generation !== state.generation) return;
     if (!result.ok) {
-      row.dataset.state = "failed";
-      row.dataset.error = result.data.error || String(result.status);
-      const note = document.createElement("div");
-      note.className = "msg-error";
-      note.dataset.role = "error";
-      note.textContent = errorText(result);
-      row.querySelector(".msg-meta").textContent = T.failed;
-      row.after(note);
-      scrollDown(true);
+      markFailed(row, result.data.error || String(result.status), errorText(result));
       return;
     }
     remember(result.data);
@@ -200,15 +257,63 @@
     return true;
   }
 
-  async function sendFile(file) {
-    if (!ready()) return;
+  /** One file, with `text` when there is some: hashed, signed and uploaded with its progress in the bubble. */
+  async function sendFile(file, text) {
+    if (!ready()) return false;
     const generation = state.generation;
     const kind = kindOf(file.name);
     const preview = kind === "image" ? URL.createObjectURL(file) : null;
-    const row = messageRow({ mine: true, kind, attachment: { name: file.name, size: file.size }, preview, pending: true });
-    const sha256 = hex(await crypto.subtle.digest("SHA-256", await file.arrayBuffer()));
-    const event = { ...baseEvent("message"), message: { kind, file: { name: file.name, size: file.size, sha256 } } };
-    settle(row, await post(event, file), generation);
+    const attachment = { name: file.name, size: file.size };
+    const row = messageRow({ mine: true, text, kind, attachment, preview, pending: true });
+    const progress = uploadProgress(row, file.size);
+    let sha256;
+    try {
+      sha256 = hex(await crypto.subtle.digest("SHA-256", await file.arrayBuffer()));
+    } catch {
+      progress.remove();
+      if (generation === state.generation) markFailed(row, "read_failed", T.read_failed);
+      return true;
+    }
+    progress.update(0);
+    const message = { kind, file: { name: file.name, size: file.size, sha256 } };
+    if (text.trim()) message.text = text;
+    const result = await post({ ...baseEvent("message"), message }, file, progress.update);
+    progress.remove();
+    settle(row, result, generation);
+    return true;
+  }
+
+  /** A file the webhook would refuse: shown as a message not sent, with the reason; nothing is sent. */
+  function refuseFile(file, refusal) {
+    const attachment = { name: file.name, size: file.size };
+    const row = messageRow({ mine: true, kind: kindOf(file.name), attachment, pending: true });
+    markFailed(row, refusal.error, refusal.text);
+  }
+
+  /** Hold the picked file for the next message (one per message), or refuse it at once. */
+  function stage(file) {
+    const refusal = refusalOf(file);
+    if (refusal) {
+      unstage();
+      refuseFile(file, refusal);
+      return;
+    }
+    const kind = kindOf(file.name);
+    state.staged = file;
+    el.stagedKind.className = `attachment-kind kind-${kind}`;
+    el.stagedKind.textContent = badgeText(file.name, kind);
+    el.stagedName.textContent = file.name;
+    el.stagedName.title = file.name;
+    el.stagedSize.textContent = humanSize(file.size);
+    const stick = nearBottom();
+    el.staged.hidden = false; // the chat gets shorter: keep its newest message in view
+    scrollDown(stick);
+    el.text.focus();
+  }
+
+  function unstage() {
+    state.staged = null;
+    el.staged.hidden = true;
   }
 
   /** An event without a message (chatbot switch, friend status): a system line says what happened. */
@@ -232,6 +337,36 @@
   function time(iso) {
     const moment = iso ? new Date(iso) : new Date();
     return moment.toLocaleTimeString(LANG, { hour: "numeric", minute: "2-digit" });
+  }
+
+  function megabytes(bytes) {
+    return (bytes / MB).toFixed(1);
+  }
+
+  /** The upload's progress in a sending bubble: "SHA-256…" while hashing, then percent and MB. */
+  function uploadProgress(row, bytes) {
+    const box = document.createElement("div");
+    box.className = "upload";
+    box.dataset.role = "progress";
+    const bar = document.createElement("progress");
+    bar.className = "upload-bar";
+    bar.max = 100; // without a value: indeterminate while the file is hashed
+    const label = document.createElement("span");
+    label.className = "upload-text";
+    label.textContent = "SHA-256…";
+    box.append(bar, label);
+    row.querySelector(".bubble").append(box);
+    return {
+      update(fraction) {
+        const percent = Math.min(100, Math.floor(fraction * 100));
+        bar.value = percent;
+        box.dataset.percent = String(percent);
+        label.textContent = `${percent}% · ${megabytes(Math.min(fraction, 1) * bytes)} / ${megabytes(bytes)} MB`;
+      },
+      remove() {
+        box.remove();
+      },
+    };
   }
 
   function humanSize(bytes) {
@@ -282,31 +417,80 @@
     return line;
   }
 
+  function badgeText(name, kind) {
+    const extension = extensionOf(name);
+    return (extension ? extension.slice(0, 4) : kind).toUpperCase();
+  }
+
+  /**
+   * A file in a bubble. An image shows itself (its thumbnail once the task made it, the image until then, or
+   * the picked file while sending) and opens in a new tab; any other file is a card with a download link.
+   */
   function attachmentCard({ kind, attachment, preview }) {
     const card = document.createElement("div");
     card.className = "attachment";
-    if (preview) {
+    card.dataset.role = "attachment";
+    card.dataset.kind = kind;
+    const source = preview || attachment.thumbnail_url || (kind === "image" ? attachment.url : null);
+    if (kind === "image" && source) {
+      card.classList.add("attachment-pictured");
       const image = document.createElement("img");
-      image.src = preview;
-      image.alt = attachment.name;
       image.className = "attachment-image";
-      card.append(image);
+      image.alt = attachment.name;
+      image.src = source;
+      if (preview) image.addEventListener("load", () => URL.revokeObjectURL(preview), { once: true });
+      if (attachment.url) {
+        const open = document.createElement("a");
+        open.className = "attachment-open";
+        open.href = attachment.url;
+        open.target = "_blank";
+        open.rel = "noopener";
+        open.title = T.open_image;
+        open.append(image);
+        card.append(open);
+      } else {
+        card.append(image);
+      }
     }
+    // A picture speaks for itself, as in KakaoTalk: its name is its alt text. Anything else is a card.
+    if (!card.classList.contains("attachment-pictured")) card.append(fileLine(kind, attachment));
+    if (kind === "audio") {
+      const note = document.createElement("div");
+      note.className = "attachment-note";
+      note.textContent = T.audio_only;
+      card.append(note);
+    }
+    if (attachment.url && kind !== "image") {
+      const download = document.createElement("a");
+      download.className = "attachment-download";
+      download.dataset.role = "download";
+      download.href = `${attachment.url}?download=1`;
+      download.textContent = T.download;
+      download.setAttribute("aria-label", T.download_named.replace("%(name)s", () => attachment.name));
+      card.append(download);
+    }
+    return card;
+  }
+
+  /** A file's badge (its extension), name and size. */
+  function fileLine(kind, attachment) {
     const line = document.createElement("div");
     line.className = "attachment-line";
     const badge = document.createElement("span");
     badge.className = `attachment-kind kind-${kind}`;
-    const dot = attachment.name.lastIndexOf(".");
-    badge.textContent = dot >= 0 ? attachment.name.slice(dot + 1, dot + 5).toUpperCase() : kind.toUpperCase();
+    badge.textContent = badgeText(attachment.name, kind);
+    const info = document.createElement("div");
+    info.className = "attachment-info";
     const name = document.createElement("span");
     name.className = "attachment-name";
     name.textContent = attachment.name;
+    name.title = attachment.name;
     const size = document.createElement("span");
     size.className = "attachment-size";
     size.textContent = humanSize(attachment.size);
-    line.append(badge, name, size);
-    card.append(line);
-    return card;
+    info.append(name, size);
+    line.append(badge, info);
+    return line;
   }
 
   function messageRow({ mine, text = "", kind = "text", attachment = null, preview = null, author, iso, key, pending }) {
@@ -320,12 +504,14 @@
     const bubble = document.createElement("div");
     bubble.className = attachment ? "bubble bubble-file" : "bubble";
     if (attachment) {
-      bubble.append(attachmentCard({ kind, attachment, preview }));
+      // The text first, then the file, as the console shows a message (its download link ends the bubble).
       if (text) {
         const caption = document.createElement("div");
+        caption.className = "msg-caption";
         caption.textContent = text;
         bubble.append(caption);
       }
+      bubble.append(attachmentCard({ kind, attachment, preview }));
     } else {
       bubble.textContent = text;
     }
@@ -354,6 +540,18 @@
       row.append(avatar, column);
     }
     append(row);
+    // An image grows the row when it arrives: stay at the newest message if the chat was there.
+    for (const image of row.querySelectorAll("img")) {
+      const before = image.offsetHeight;
+      image.addEventListener(
+        "load",
+        () => {
+          const gap = el.chat.scrollHeight - el.chat.scrollTop - el.chat.clientHeight;
+          if (gap - (image.offsetHeight - before) < 80) scrollDown(true);
+        },
+        { once: true },
+      );
+    }
     return row;
   }
 
@@ -366,7 +564,7 @@
       messageRow({
         mine: item.sender === "customer",
         text: item.text,
-        kind: item.kind,
+        kind: item.attachment?.kind || item.kind,
         attachment: item.attachment,
         author: item.author,
         iso: item.created_at,
@@ -470,6 +668,7 @@
     state.polling = false;
     state.pollAgain = false;
     el.chat.replaceChildren();
+    unstage();
     hideBanner();
     showCustomer(null);
     schedule(0);
@@ -520,26 +719,33 @@
     el.text.style.height = `${Math.min(el.text.scrollHeight, 120)}px`;
   }
 
-  async function submitText() {
+  /** Send what the composer holds: the picked file with the text as its caption, or the text alone. */
+  async function submit() {
     const text = el.text.value;
-    if (!text.trim()) return;
+    const file = state.staged;
+    if (!file && !text.trim()) return;
     el.text.value = "";
     autoGrow();
-    const sent = await sendText(text);
-    if (!sent) el.text.value = text;
+    if (file) unstage();
+    const sent = file ? await sendFile(file, text) : await sendText(text);
+    if (!sent) {
+      el.text.value = text;
+      autoGrow();
+      if (file) stage(file);
+    }
     el.text.focus();
   }
 
   el.composer.addEventListener("submit", (event) => {
     event.preventDefault();
-    submitText();
+    submit();
   });
 
   el.text.addEventListener("keydown", (event) => {
     // isComposing: Enter that finishes a Hangul syllable in the IME must not send.
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
       event.preventDefault();
-      submitText();
+      submit();
     }
   });
   el.text.addEventListener("input", autoGrow);
@@ -557,6 +763,10 @@
       case "file":
         if (ready()) el.fileInput.click();
         break;
+      case "unstage":
+        unstage();
+        el.text.focus();
+        break;
       case "toggle-panel": {
         const open = el.panel.hidden;
         el.panel.hidden = !open;
@@ -571,7 +781,7 @@
   el.fileInput.addEventListener("change", () => {
     const file = el.fileInput.files[0];
     el.fileInput.value = "";
-    if (file) sendFile(file);
+    if (file) stage(file);
   });
 
   el.friend.addEventListener("change", async () => {
