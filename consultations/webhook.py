@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from counsel_center import clock
 from counsel_center.models import Center
-from counsel_center.request_limits import EarlyRequest, Refusal, body_limit
+from counsel_center.request_limits import EarlyRequest, Refusal, body_limit, received_at
 from customers import rules as customer_rules
 
 from . import file_policy, inbound_rows, lifecycle, row_writes, signing, uploads
@@ -188,6 +188,7 @@ def _handle(request: HttpRequest, slug: str) -> JsonResponse:
             timestamp=request.headers.get(signing.TIMESTAMP_HEADER),
             given=request.headers.get(signing.SIGNATURE_HEADER),
             body=signed_bytes,
+            now=received_at(request),  # a 300 MB upload may take longer than the window
         )
     except signing.SignatureError as error:
         raise ChannelError(401, error.code, error.detail) from None

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,6 +33,14 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 from django.urls import Resolver404, resolve
+
+# The ASGI scope key holding when the request's headers arrived (unix seconds): `received_at(request)`.
+RECEIVED_AT = "counsel.received_at"
+
+
+def received_at(request) -> float | None:
+    """When the request's headers arrived, under ASGI; None elsewhere (WSGI, the test client)."""
+    return getattr(request, "scope", {}).get(RECEIVED_AT)
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,8 @@ class RequestLimits:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        # When the headers arrived: a signature's time window is judged then, not after a long upload.
+        scope = {**scope, RECEIVED_AT: time.time()}
         if any(len(value) > MAX_HEADER_BYTES for _, value in scope["headers"]):
             return await _refuse(send, HEADER_TOO_LARGE)
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}

@@ -5,9 +5,10 @@ its path fails here until it is listed with a way to build it for center A.
 """
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from consultations.models import Consultation, Favorite, Message, QnA, Status, Template
+from consultations.models import Attachment, Consultation, Favorite, Message, QnA, Status, Template
 from counsel_center.tests.factories import ConsultationFactory, CustomerFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +33,7 @@ WITHOUT_OBJECTS = {
     "assist-favorite-term",
     "event-stream",  # always the member's own center, never one named in the request: test_live_stream.py
     "live-waiting-count",  # counts the member's own consultations only: test_console_live.py
+    "channel-file",  # no session: a signed link naming the center, test_attachment_downloads.py
 }
 
 
@@ -52,7 +54,11 @@ def alpha_objects(center, agent):
     template = Template.objects.create(center=center, title="배송 안내", body="배송은 2~3일 걸립니다.")
     QnA.objects.create(center=center, question="배송 기간", answer="2~3일")
     favorite = Favorite.objects.create(member=agent, kind=Favorite.Kind.TEMPLATE, template=template)
+    attachment = Attachment.objects.create(
+        message=message, file=ContentFile(b"%PDF-1.4", name="a.pdf"), name="a.pdf", size=8, sha256="0" * 64
+    )
     return {
+        "attachment_id": attachment.pk,
         "public_id": consultation.public_id,
         "message_id": message.pk,
         "customer_id": customer.customer_id,
@@ -81,6 +87,8 @@ URL_ARGUMENTS = {
     "assist-template": ["template_id"],
     "assist-favorite-template": ["template_id"],
     "assist-favorite-delete": ["favorite_id"],
+    "file-download": ["attachment_id"],
+    "file-thumbnail": ["attachment_id"],
 }
 
 

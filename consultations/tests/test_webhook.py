@@ -1,5 +1,6 @@
 """The inbound channel contract (SPEC §7): every answer a channel can get."""
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -7,10 +8,13 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from consultations import file_policy
+from consultations import file_policy, signing
 from consultations.models import Attachment, ChannelEvent, CloseReason, Consultation, Event, Message, Status
+from counsel_center.asgi import django_application
+from counsel_center.request_limits import RECEIVED_AT
 from customers import rules as customer_rules
 from customers.models import Customer
 
@@ -390,3 +394,63 @@ def test_the_webhook_is_the_only_csrf_exempt_view():
     exempt = sorted(route for route, view in _views(get_resolver()) if getattr(view, "csrf_exempt", False))
 
     assert exempt == ["channel/<str:slug>/events"]
+
+
+# --- the signature's window on a long upload -------------------------------------------------------
+
+
+def _late_post(center, *, received_at: float | None) -> tuple[int, dict]:
+    """A signed file event whose body took 400 s to arrive, through Django's ASGI handler as the server calls it.
+
+    `received_at` is what RequestLimits puts in the scope when the headers arrive.
+    """
+    content = sample_files.PDF
+    event = json.dumps(file_event(content, name="큰파일.pdf", kind="file"), ensure_ascii=False)
+    sent = int(time.time()) - 400
+    body = encode_multipart(BOUNDARY, {"event": event, "file": SimpleUploadedFile("큰파일.pdf", content)})
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/channel/alpha/events",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", MULTIPART_CONTENT.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (signing.TIMESTAMP_HEADER.lower().encode(), str(sent).encode()),
+            (signing.SIGNATURE_HEADER.lower().encode(), signing.signature(SECRET, sent, event.encode()).encode()),
+        ],
+    }
+    if received_at is not None:
+        scope[RECEIVED_AT] = received_at
+    sent_messages = []
+
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive():
+        if messages:
+            return messages.pop()
+        await asyncio.sleep(3600)  # the client waits for its answer; Django stops listening once it is sent
+
+    async def send(message):
+        sent_messages.append(message)
+
+    asyncio.run(django_application(scope, receive, send))
+    status = sent_messages[0]["status"]
+    return status, json.loads(b"".join(m.get("body", b"") for m in sent_messages[1:]))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_upload_is_judged_by_when_its_headers_arrived(center):
+    status, answer = _late_post(center, received_at=time.time() - 390)  # the headers came 10 s after signing
+
+    assert status == 200, answer
+    assert Attachment.objects.get().name == "큰파일.pdf"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_the_arrival_time_the_window_is_judged_now(center):
+    status, answer = _late_post(center, received_at=None)
+
+    assert (status, answer["error"]) == (401, "stale_timestamp")
+    assert not Attachment.objects.exists()
