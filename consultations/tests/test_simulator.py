@@ -584,4 +584,4 @@ def test_the_simulator_shows_the_files_agents_send(browser_page, agent, center):
     # The audio: a card that says where it plays.
     audio = page.wait_for_selector('[data-role="incoming"] [data-role="attachment"][data-kind="audio"]')
     note = audio.inner_text()
-    assert "Audio plays in mobile KakaoTalk only." in note or "오디오는 모바일 카카오톡에서만 재생됩니다." in note
+    assert "Audio plays in mobile KakaoTalk only." in note or "모바일 카카오톡에서만 재생 가능" in note
