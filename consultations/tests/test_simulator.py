@@ -127,7 +127,8 @@ def test_the_page_carries_the_file_policy_of_the_server(client, enabled, agent):
     policy = json.loads(re.search(r'id="simulator-file-policy"[^>]*>(.*?)</script>', html).group(1))
     assert policy == {"categories": file_policy.CATEGORY_OF, "max_bytes": 300 * 1024 * 1024}
     strings = response.context["strings"]
-    assert strings["type_not_allowed"].startswith("Files of type .{extension} cannot be sent.")
+    # The server's own refusal (Korean by default), with a slot for the extension the page fills in.
+    assert strings["type_not_allowed"].startswith(".{extension} 파일은 보낼 수 없습니다.")
     assert "png" in strings["type_not_allowed"]  # the allowed types, from the same table
 
 
