@@ -46,9 +46,6 @@ class ConsultationQuerySet(models.QuerySet):
     def open(self) -> "ConsultationQuerySet":
         return self.exclude(status=Status.CLOSED)
 
-    def in_center(self, center: Center) -> "ConsultationQuerySet":
-        return self.filter(center=center)
-
     def waiting_for(self, member: Member) -> "ConsultationQuerySet":
         return self.filter(assignee=member, status=Status.WAITING)
 
