@@ -44,7 +44,6 @@ def _celery_runs_tasks_in_process():
 def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"  # uploaded files never outlive the test
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SEARCH_PROBE_CACHE_SECONDS = 0  # each test's data decides; the cache has a test of its own
     # The production manifest storage needs collectstatic before a page can use {% static %}.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -3,7 +3,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/counsel_console_bench .venv/bin/python bench/console_bench.py
 
 The database must hold bench/console_data.py's data (100,000 consultations,
-1,000,000 messages; `make bench-console` generates it first). What it does:
+1,000,000 messages, or N times that with `--scale N`; `make bench-console`
+generates it first, `BENCH_DATA_ARGS="--scale 10"` at scale 10; the scale is
+read from the data). What it does:
 
 1. creates `<name>_bare` next to the database if missing, migrates it and
    fills the bare project's table with 100,000 rows (100 groups of 1,000);
@@ -97,7 +99,7 @@ class Target:
         return headers
 
 
-def product_targets() -> list[Target]:
+def product_targets(plan: console_data.Plan) -> list[Target]:
     targets = [
         Target(f"list {scope}/{tab}/{flag}", f"/consultations/?scope={scope}&tab={tab}&flag={flag}", "list")
         for scope, tabs in TABS.items()
@@ -110,7 +112,7 @@ def product_targets() -> list[Target]:
         Target("search all/closed q=분실", f"/consultations/?scope=all&tab=closed&q={rare}", "list"),
         Target("search mine/waiting q=환불", f"/consultations/?scope=mine&q={common}", "list"),
     ]
-    average, big = console_data.AVERAGE_PUBLIC_ID, console_data.BIG_PUBLIC_ID
+    average, big = plan.average_public_id, plan.big_public_id
     targets += [
         Target("chat pane, 10 messages", f"/consultations/{average}/chat", "chat", htmx=True),
         Target("chat pane, 1,000 messages", f"/consultations/{big}/chat", "chat", htmx=True),
@@ -459,13 +461,16 @@ def fill_bare(url: str) -> None:
     print(f"filled the bare table with {BARE_ROWS:,} rows")
 
 
-def check_product_data(url: str) -> None:
+def check_product_data(url: str) -> console_data.Plan:
+    """The plan (scale) of the benchmark data in the database; exits when there is none."""
     version, count = console_data.existing_version(url)
-    if version != console_data.DATA_VERSION or count != console_data.CONSULTATIONS:
+    plan = console_data.plan_of(count)
+    if version != console_data.DATA_VERSION or plan is None:
         sys.exit(
             f"the database has no benchmark data v{console_data.DATA_VERSION} (found v{version}, {count:,} "
             "consultations): run bench/console_data.py first (make bench-console does)"
         )
+    return plan
 
 
 def summarize_log(name: str, path: Path) -> None:
@@ -710,8 +715,9 @@ def main() -> int:
     if not database_url:
         sys.exit("DATABASE_URL is required, e.g. postgres://postgres@127.0.0.1:5432/counsel_console_bench")
     check_database_url(database_url)
-    check_product_data(database_url)
-    targets = [t for t in product_targets() if re.search(args.only, t.label)]
+    plan = check_product_data(database_url)
+    print(f"benchmark data at scale {plan.scale}: {plan.consultations:,} consultations")
+    targets = [t for t in product_targets(plan) if re.search(args.only, t.label)]
     started = time.monotonic()
 
     with tempfile.TemporaryDirectory(prefix="console-bench-") as tmp:
@@ -753,6 +759,7 @@ def main() -> int:
 
     figures = {
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "scale": plan.scale,
         "tool": tool,
         "seconds": args.seconds,
         "workers": args.workers,

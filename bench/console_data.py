@@ -13,7 +13,7 @@ waiting and in-progress consultations than R5/R7 allow, so that every tab has
 rows to show.
 
 What it makes, in one transaction, in the database of DATABASE_URL (created if
-missing, then migrated):
+missing, then migrated), at `--scale 1` (the default):
 
 - a center `bench` with 10 members: `bench-master`, `bench-manager` and
   `bench-agent1` … `bench-agent8`, all with the password `PASSWORD`;
@@ -23,17 +23,23 @@ missing, then migrated):
   3,000 in progress; about 6 % important, some on hold; assigned round-robin
   to the manager and the 8 agents;
 - about 1,000,000 messages (2 to 18 per consultation, 10 on average;
-  consultation `BIG_PUBLIC_ID` has exactly 1,000) of Korean customer-service
+  consultation `big_public_id` has exactly 1,000) of Korean customer-service
   text: `COMMON_WORD` is in about one message in ten, `RARE_WORD` in about one
   in 350;
 - an Event per message plus each consultation's transitions (created,
   assigned, started, important, hold, closed), about 1,390,000 rows;
 - read marks of each assignee for their consultations (every 4th one unread).
 
-Idempotent: when the center is already there with the same DATA_VERSION it
-only migrates and exits. `--force` drops and recreates the whole database (its
-name must contain "bench"). VACUUM ANALYZE at the end, so the planner and the
-visibility map are as on a database in steady state.
+`--scale N` multiplies the history: N × 100,000 consultations, N × 40,000
+customers, about N × 1,000,000 messages and N × 1,390,000 events, 5 minutes
+apart as at scale 1 (so scale 10 reaches about 9.5 years back). The open
+consultations stay the last 6,000 (agents' queues do not grow with the
+history), so the newest consultations look alike at every scale.
+
+Idempotent: when the center is already there with the same DATA_VERSION and
+scale it only migrates and exits. `--force` drops and recreates the whole
+database (its name must contain "bench"). VACUUM ANALYZE at the end, so the
+planner and the visibility map are as on a database in steady state.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ import os
 import sys
 import time
 import urllib.parse
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,9 +65,9 @@ PASSWORD = "bench-console-password"  # noqa: S105 (benchmark users of a local, t
 USERNAMES = ["bench-master", "bench-manager", *(f"bench-agent{i}" for i in range(1, 9))]
 LOGIN_USERNAME = "bench-agent1"  # the member the benchmark signs in as (its "mine" scope)
 
-CONSULTATIONS = 100_000
-CUSTOMERS = 40_000
-CLOSED = 94_000  # consultations 1 … CLOSED are closed; the last 6,000 are open (one per customer)
+CONSULTATIONS = 100_000  # per unit of --scale
+CUSTOMERS = 40_000  # per unit of --scale
+OPEN = 6_000  # the last OPEN consultations are open (one per customer), at every scale; the others are closed
 MINUTES_APART = 5  # between two consecutive consultations' requests: 100,000 span about 347 days
 MESSAGE_SECONDS = 15  # between two messages of one consultation
 BIG_MESSAGES = 1_000
@@ -102,41 +110,78 @@ GIVEN_NAMES = [
 # --- the plan, in Python (the SQL below computes the same) -----------------------------------------
 
 
-def status_of(n: int) -> str:
-    if n <= CLOSED:
-        return "closed"
-    return {0: "waiting", 1: "in_progress", 2: "in_progress", 3: "in_progress"}.get((n - CLOSED) % 6, "unassigned")
+@dataclass(frozen=True)
+class Plan:
+    """The data at a scale: consultations 1 … `consultations`, the last OPEN of them open."""
 
+    scale: int = 1
 
-def assignee_slot(n: int) -> int | None:
-    """Index into [agent1 … agent8, manager]; None for unassigned (and every 20th closed one).
+    @property
+    def consultations(self) -> int:
+        return CONSULTATIONS * self.scale
 
-    Round-robin by blocks of 6, so that each member gets every state (the state cycles with n % 6).
-    """
-    status = status_of(n)
-    if status == "unassigned" or (status == "closed" and n % 20 == 0):
-        return None
-    return (n // 6) % 9
+    @property
+    def customers(self) -> int:
+        return CUSTOMERS * self.scale
 
+    @property
+    def closed(self) -> int:
+        return self.consultations - OPEN  # consultations 1 … closed are closed
 
-def message_count(n: int) -> int:
-    return BIG_MESSAGES if n == BIG_N else 2 + (n * 7919) % 17
+    def status_of(self, n: int) -> str:
+        if n <= self.closed:
+            return "closed"
+        return {0: "waiting", 1: "in_progress", 2: "in_progress", 3: "in_progress"}.get(
+            (n - self.closed) % 6, "unassigned"
+        )
 
+    def assignee_slot(self, n: int) -> int | None:
+        """Index into [agent1 … agent8, manager]; None for unassigned (and every 20th closed one).
 
-def _plain_in_progress_of_agent1(n: int) -> bool:
-    return status_of(n) == "in_progress" and assignee_slot(n) == 0 and n % 17 != 0 and n % 5 != 0
+        Round-robin by blocks of 6, so that each member gets every state (the state cycles with n % 6).
+        """
+        status = self.status_of(n)
+        if status == "unassigned" or (status == "closed" and n % 20 == 0):
+            return None
+        return (n // 6) % 9
 
+    @staticmethod
+    def usual_message_count(n: int) -> int:
+        return 2 + (n * 7919) % 17  # in SQL on a bigint: n * 7919 passes 2^31 at scale 3
 
-BIG_N = next(n for n in range(97_000, CONSULTATIONS) if _plain_in_progress_of_agent1(n))
-AVERAGE_N = next(n for n in range(98_000, CONSULTATIONS) if _plain_in_progress_of_agent1(n) and message_count(n) == 10)
+    def _plain_in_progress_of_agent1(self, n: int) -> bool:
+        return self.status_of(n) == "in_progress" and self.assignee_slot(n) == 0 and n % 17 != 0 and n % 5 != 0
+
+    @cached_property
+    def big_n(self) -> int:
+        start = self.consultations - 3_000
+        return next(n for n in range(start, self.consultations) if self._plain_in_progress_of_agent1(n))
+
+    @cached_property
+    def average_n(self) -> int:
+        start = self.consultations - 2_000
+        return next(
+            n
+            for n in range(start, self.consultations)
+            if self._plain_in_progress_of_agent1(n) and self.usual_message_count(n) == 10
+        )
+
+    @property
+    def big_public_id(self) -> str:
+        return public_id(self.big_n)  # in progress, assigned to LOGIN_USERNAME, 1,000 messages
+
+    @property
+    def average_public_id(self) -> str:
+        return public_id(self.average_n)  # in progress, assigned to LOGIN_USERNAME, 10 messages
 
 
 def public_id(n: int) -> str:
     return f"BENCH{n:07d}"
 
 
-BIG_PUBLIC_ID = public_id(BIG_N)  # in progress, assigned to LOGIN_USERNAME, 1,000 messages
-AVERAGE_PUBLIC_ID = public_id(AVERAGE_N)  # in progress, assigned to LOGIN_USERNAME, 10 messages
+def plan_of(count: int) -> Plan | None:
+    """The plan whose data has `count` consultations, if any."""
+    return Plan(count // CONSULTATIONS) if count and count % CONSULTATIONS == 0 else None
 
 
 # --- SQL ----------------------------------------------------------------------------------------------
@@ -150,7 +195,7 @@ SELECT n,
        CASE WHEN s.status = 'unassigned' OR (s.status = 'closed' AND n %% 20 = 0) THEN NULL
             ELSE (%(consulting)s::bigint[])[1 + (n / 6) %% 9] END AS assignee_id,
        n %% 17 = 0 AS is_important,
-       CASE WHEN n = %(big_n)s THEN %(big_messages)s ELSE 2 + (n * 7919) %% 17 END AS messages,
+       CASE WHEN n = %(big_n)s THEN %(big_messages)s ELSE 2 + (n::bigint * 7919) %% 17 END AS messages,
        %(t_end)s::timestamptz - make_interval(mins => (%(consultations)s - n) * %(minutes_apart)s) AS requested_at
 FROM generate_series(1, %(consultations)s) AS n
 CROSS JOIN LATERAL (
@@ -381,7 +426,7 @@ def skip_foreign_key_checks(cursor) -> bool:
     return False
 
 
-def generate(url: str) -> None:
+def generate(url: str, plan: Plan) -> None:
     import psycopg
 
     hashed = password_hash()
@@ -418,12 +463,12 @@ def generate(url: str) -> None:
         consulting = [member_ids[f"bench-agent{i}"] for i in range(1, 9)] + [member_ids["bench-manager"]]
         params = {
             "center": center,
-            "customers": CUSTOMERS,
-            "consultations": CONSULTATIONS,
-            "closed": CLOSED,
+            "customers": plan.customers,
+            "consultations": plan.consultations,
+            "closed": plan.closed,
             "consulting": consulting,
             "manager": member_ids["bench-manager"],
-            "big_n": BIG_N,
+            "big_n": plan.big_n,
             "big_messages": BIG_MESSAGES,
             "t_end": t_end_value,
             "minutes_apart": MINUTES_APART,
@@ -436,7 +481,7 @@ def generate(url: str) -> None:
             "agent_count": len(AGENT_PHRASES),
             "rare": RARE_PHRASE,
         }
-        print(f"center {CENTER_SLUG} (id {center}), 10 members; bulk inserts:", flush=True)
+        print(f"center {CENTER_SLUG} (id {center}), 10 members, scale {plan.scale}; bulk inserts:", flush=True)
         step(connection, "plan", PLAN_SQL, params)
         step(connection, "customers", CUSTOMERS_SQL, params)
         step(connection, "consultations", CONSULTATIONS_SQL, params)
@@ -445,7 +490,7 @@ def generate(url: str) -> None:
         step(connection, "last messages", LAST_MESSAGE_SQL, params)
         step(connection, "events", EVENTS_SQL, params)
         step(connection, "read marks", READ_MARKS_SQL, params)
-        check(connection, center)
+        check(connection, center, plan)
         commit_started = time.monotonic()
         connection.commit()
         label = "commit (deferred FK checks)" if fk_checks else "commit"
@@ -457,7 +502,7 @@ def generate(url: str) -> None:
     print(f"generated in {time.monotonic() - started:.0f} s")
 
 
-def check(connection, center: int) -> None:
+def check(connection, center: int, plan: Plan) -> None:
     """The few facts the benchmark relies on; a mismatch aborts (and rolls back) the generation."""
     row = connection.execute(
         """
@@ -475,7 +520,8 @@ def check(connection, center: int) -> None:
     )
     if row[6]:
         sys.exit(f"{row[6]} consultations have no last message")
-    for label, pid, expected in (("1,000-message", BIG_PUBLIC_ID, BIG_MESSAGES), ("average", AVERAGE_PUBLIC_ID, 10)):
+    big, average = ("1,000-message", plan.big_public_id, BIG_MESSAGES), ("average", plan.average_public_id, 10)
+    for label, pid, expected in (big, average):
         found = connection.execute(
             """
             SELECT count(m.id), c.status, u.username, max(m.id) = c.last_message_id
@@ -494,7 +540,13 @@ def check(connection, center: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--force", action="store_true", help="drop and recreate the database, then generate")
+    parser.add_argument(
+        "--scale", type=int, default=1, help="N × 100,000 consultations, N × 40,000 customers (1; the issue's 10×: 10)"
+    )
     args = parser.parse_args()
+    if args.scale < 1:
+        parser.error("--scale must be 1 or more")
+    plan = Plan(args.scale)
     url = os.environ.get("DATABASE_URL", "")
     if not url:
         sys.exit("DATABASE_URL is required, e.g. postgres://postgres@127.0.0.1:5432/counsel_console_bench")
@@ -504,12 +556,12 @@ def main() -> int:
     ensure_database(url)
     migrate(url)
     version, count = existing_version(url)
-    if version == DATA_VERSION and count == CONSULTATIONS:
+    if version == DATA_VERSION and count == plan.consultations:
         print(f"benchmark data v{DATA_VERSION} already there ({count:,} consultations); --force rebuilds it")
         return 0
     if version is not None:
         sys.exit(f"center {CENTER_SLUG!r} exists with other data (v{version}, {count:,} consultations): use --force")
-    generate(url)
+    generate(url, plan)
     return 0
 
 

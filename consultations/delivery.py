@@ -62,21 +62,21 @@ class Outcome:
     retry: bool = False
 
 
-# --- settings -----------------------------------------------------------------
+# --- settings (their defaults: counsel_center/settings.py, "Outbound delivery") -------------
 
 
 def timeout_seconds() -> float:
-    return max(1, getattr(settings, "DELIVERY_TIMEOUT_SECONDS", 10))
+    return max(1, settings.DELIVERY_TIMEOUT_SECONDS)
 
 
 def max_attempts() -> int:
-    return max(1, getattr(settings, "DELIVERY_MAX_ATTEMPTS", 5))
+    return max(1, settings.DELIVERY_MAX_ATTEMPTS)
 
 
 def backoff_seconds(attempt: int) -> int:
     """The wait after the `attempt`-th failed attempt (1-based): base, 2×base, 4×base, … capped."""
-    base = getattr(settings, "DELIVERY_BACKOFF_SECONDS", 2)
-    cap = getattr(settings, "DELIVERY_BACKOFF_MAX_SECONDS", 300)
+    base = settings.DELIVERY_BACKOFF_SECONDS
+    cap = settings.DELIVERY_BACKOFF_MAX_SECONDS
     return max(0, min(base * 2 ** (attempt - 1), cap))
 
 

@@ -11,22 +11,28 @@ Each `do_*` function:
   customer → consultation → member, so that two transactions never wait on
   each other in a cycle (on SQLite the IMMEDIATE transaction mode takes the
   database write lock up front instead, with the same effect; R11);
-- checks the rule and raises `Refused` (one type, with a user-facing message)
-  when it does not hold, which rolls everything back;
-- writes with `update_fields` and appends an `Event` (R12) in the same
-  transaction.
+- asks the transition table (`TRANSITIONS`, through `check_allowed`) whether
+  the consultation's state and the acting member allow the action, checks
+  what else the rule needs (the limits R5, R7), and raises `Refused` (one
+  type, with a user-facing message) when it does not hold, which rolls
+  everything back;
+- writes through the models (`create()`, `save(update_fields=…)`) and appends
+  an `Event` (R12) in the same transaction.
 
-Names follow STYLE.md: `check_*` raises a refusal, `do_*` writes.
+Names follow STYLE.md: `check_*` raises a refusal, `do_*` writes; `allowed()`
+answers the console in advance with the refusal an action would meet.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -41,13 +47,14 @@ from counsel_center.rules import (  # noqa: F401 (re-exported: callers catch lif
 )
 from customers.models import Block, Customer, Report
 
-from . import file_policy, inbound_rows, row_writes
+from . import file_policy
 from .live import doorbell
 from .models import Attachment, CloseReason, Consultation, DeliveryState, Event, Message, Status
 
 # The customer's command that ends a consultation (R9.1), compared after trimming.
 END_COMMAND = "!종료"
 MAX_TEXT_LENGTH = 10_000
+MAX_USER_KEY_LENGTH = 200  # Customer.user_key
 
 
 @dataclass(frozen=True)
@@ -78,22 +85,165 @@ class IncomingFile:
     height: int | None = None
 
 
-# --- checks ------------------------------------------------------------------
+# --- the transition table -----------------------------------------------------------
+# One cell per state and action: either the refusal that state gives, or who may
+# act and the state the consultation is left in. `check_allowed` reads it for
+# every member action, in one order: the member's center (R1), the state, who
+# may, then R8's flags; `allowed` asks the same question for the console.
 
 
-def check_open(consultation: Consultation) -> None:
-    if consultation.status == Status.CLOSED:
-        raise Refused("closed", _("This consultation is already closed."))
+class Action(enum.StrEnum):
+    """What a member does to a consultation: the rows of `TRANSITIONS`."""
+
+    ASSIGN_TO_ME = "assign_to_me"  # R4
+    CHANGE_ASSIGNEE = "change_assignee"  # R6
+    SEND = "send"  # R7, R8
+    HOLD = "hold"  # R10: set or release 보류
+    IMPORTANT = "important"  # R10: set or clear 중요
+    CLOSE = "close"  # R9.3
+
+
+class Who(enum.Enum):
+    """Who may take an action that the consultation's state allows."""
+
+    MEMBER = "any active member of the center"
+    ASSIGNEE = "the assignee only"
+    ASSIGNEE_OR_ADMIN = "the assignee, a master or a manager"
+    ADMIN = "a master or a manager"
+
+    def includes(self, member: Member, consultation: Consultation) -> bool:
+        if self is Who.MEMBER:
+            return True
+        if self is Who.ADMIN:
+            return member.is_admin
+        mine = consultation.assignee_id == member.pk
+        return mine if self is Who.ASSIGNEE else mine or member.is_admin
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refusal's code and translatable message; `params` fills the message in from the consultation."""
+
+    code: str
+    message: Promise
+    params: Callable[[Consultation], dict] | None = None
+
+    def refused(self, consultation: Consultation) -> Refused:
+        return Refused(self.code, self.message, **(self.params(consultation) if self.params else {}))
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The state allows the action to `who` and leaves the consultation in state `to`; anyone else: `otherwise`."""
+
+    to: str
+    who: Who = Who.MEMBER
+    otherwise: Refusal | None = None
+
+
+CLOSED = Refusal("closed", _("This consultation is already closed."))
+ALREADY_ASSIGNED = Refusal(
+    "already_assigned",
+    _("This consultation is already assigned to %(name)s."),
+    params=lambda consultation: {"name": consultation.assignee.name},
+)
+NOT_SENDABLE = Refusal("not_sendable", _("Messages can be sent only while the consultation is waiting or in progress."))
+HOLD_NOT_IN_PROGRESS = Refusal("hold_not_in_progress", _("Hold can be set only while the consultation is in progress."))
+NOT_ASSIGNEE = Refusal("not_assignee", _("Only the assignee, a master or a manager can do this."))
+NOT_MINE_TO_SEND = Refusal("not_assignee", _("You can send messages only in consultations assigned to you."))
+NOT_MINE_TO_HAND_OVER = Refusal(
+    "not_assignee", _("Agents can change the assignee only of consultations assigned to them.")
+)
+ONLY_ADMINS_ASSIGN = Refusal(
+    "not_admin", _("Only masters and managers can assign an unassigned consultation to someone else.")
+)
+# R8's flags, checked after the table for sending only.
+ON_HOLD = Refusal("on_hold", _("This consultation is on hold; release the hold to send messages."))
+CENTER_STOPPED = Refusal("center_stopped", _("The center is stopped (운영 중지); sending is paused."))
+
+_UNASSIGNED, _WAITING, _IN_PROGRESS, _CLOSED = Status.UNASSIGNED, Status.WAITING, Status.IN_PROGRESS, Status.CLOSED
+_SEND = Allowed(_IN_PROGRESS, Who.ASSIGNEE, NOT_MINE_TO_SEND)  # R8; from waiting, the first message starts it (R7)
+_CLOSE = Allowed(_CLOSED, Who.ASSIGNEE_OR_ADMIN, NOT_ASSIGNEE)  # R9.3
+
+TRANSITIONS: dict[Action, dict[str, Allowed | Refusal]] = {
+    Action.ASSIGN_TO_ME: {  # R4
+        _UNASSIGNED: Allowed(_WAITING),
+        _WAITING: ALREADY_ASSIGNED,
+        _IN_PROGRESS: ALREADY_ASSIGNED,
+        _CLOSED: CLOSED,
+    },
+    Action.CHANGE_ASSIGNEE: {  # R6: the state is kept, but an unassigned one starts waiting
+        _UNASSIGNED: Allowed(_WAITING, Who.ADMIN, ONLY_ADMINS_ASSIGN),
+        _WAITING: Allowed(_WAITING, Who.ASSIGNEE_OR_ADMIN, NOT_MINE_TO_HAND_OVER),
+        _IN_PROGRESS: Allowed(_IN_PROGRESS, Who.ASSIGNEE_OR_ADMIN, NOT_MINE_TO_HAND_OVER),
+        _CLOSED: CLOSED,
+    },
+    Action.SEND: {_UNASSIGNED: NOT_SENDABLE, _WAITING: _SEND, _IN_PROGRESS: _SEND, _CLOSED: NOT_SENDABLE},
+    Action.HOLD: {  # R10
+        _UNASSIGNED: HOLD_NOT_IN_PROGRESS,
+        _WAITING: HOLD_NOT_IN_PROGRESS,
+        _IN_PROGRESS: Allowed(_IN_PROGRESS, Who.ASSIGNEE_OR_ADMIN, NOT_ASSIGNEE),
+        _CLOSED: CLOSED,
+    },
+    Action.IMPORTANT: {state: Allowed(state) for state in Status},  # R10: any member, in any state
+    Action.CLOSE: {_UNASSIGNED: _CLOSE, _WAITING: _CLOSE, _IN_PROGRESS: _CLOSE, _CLOSED: CLOSED},
+}
+
+
+def check_allowed(consultation: Consultation, member: Member, action: Action) -> Allowed:
+    """Raise the refusal `action` meets now, else return its cell of `TRANSITIONS`.
+
+    In the order the console explains them: another center's consultation or an
+    inactive member (R1), the consultation's state, who may act, then for
+    sending the hold and the center's operating switch (R8). What needs counting
+    under lock (the limits R5, R7) or an action's own argument (the chosen
+    assignee) is checked by its `do_*` function after this.
+    """
+    check_member_of(consultation.center, member)
+    rule = TRANSITIONS[action][consultation.status]
+    if isinstance(rule, Refusal):
+        raise rule.refused(consultation)
+    if not rule.who.includes(member, consultation):
+        raise rule.otherwise.refused(consultation)
+    if action == Action.SEND:
+        if consultation.is_on_hold:
+            raise ON_HOLD.refused(consultation)
+        if not consultation.center.is_operating:
+            raise CENTER_STOPPED.refused(consultation)
+    return rule
+
+
+def allowed(consultation: Consultation, member: Member, action: Action) -> Refused | None:
+    """The refusal `member` would meet taking `action` now, or None: for the console's controls, which say why.
+
+    Reads only what is in hand (no query when the consultation's center and
+    assignee and the member's user are loaded; `already_assigned` names the
+    assignee) and writes nothing. The action checks again under lock, with the
+    limits (R5, R7) that only a count can tell.
+    """
+    try:
+        check_allowed(consultation, member, action)
+    except Refused as refusal:
+        return refusal
+    return None
 
 
 def is_assignee_or_admin(consultation: Consultation, member: Member) -> bool:
     """Agents act only on their own consultations; masters and managers on any (R6, R9.3)."""
-    return member.is_admin or consultation.assignee_id == member.pk
+    return Who.ASSIGNEE_OR_ADMIN.includes(member, consultation)
 
 
-def check_assignee_or_admin(consultation: Consultation, member: Member) -> None:
-    if not is_assignee_or_admin(consultation, member):
-        raise Refused("not_assignee", _("Only the assignee, a master or a manager can do this."))
+def check_can_send(consultation: Consultation, member: Member) -> None:
+    """R8: the reasons sending is refused, in the order the console explains them."""
+    check_allowed(consultation, member, Action.SEND)
+
+
+def send_refusal(consultation: Consultation, member: Member) -> Refused | None:
+    """The refusal sending would meet now, for the console to show in advance."""
+    return allowed(consultation, member, Action.SEND)
+
+
+# --- the other checks ---------------------------------------------------------------
 
 
 def assignee_limit(consultation: Consultation) -> tuple[int, str]:
@@ -131,6 +281,14 @@ def check_concurrent_room(member: Member, center: Center) -> None:
         )
 
 
+def check_assignee(center: Center, consultation: Consultation, assignee: Member) -> None:
+    """R6: the new assignee is another active member of the consultation's center."""
+    if assignee.center_id != center.pk or not (assignee.is_active and assignee.user.is_active):
+        raise Refused("bad_assignee", _("%(name)s is not an active member of this center."), name=assignee.name)
+    if consultation.assignee_id == assignee.pk:
+        raise Refused("same_assignee", _("This consultation is already assigned to %(name)s."), name=assignee.name)
+
+
 def check_message_content(text: str, *, kind: str, attachment: IncomingFile | None) -> None:
     """A text message needs text; a file message needs its file; text is bounded."""
     if kind == Message.Kind.TEXT:
@@ -144,26 +302,9 @@ def check_message_content(text: str, *, kind: str, attachment: IncomingFile | No
         raise Refused("text_too_long", _("A message can be at most %(max)d characters."), max=MAX_TEXT_LENGTH)
 
 
-def check_can_send(consultation: Consultation, member: Member) -> None:
-    """R8: the reasons sending is refused, in the order the console explains them."""
-    check_member_of(consultation.center, member)
-    if consultation.status not in (Status.WAITING, Status.IN_PROGRESS):
-        raise Refused("not_sendable", _("Messages can be sent only while the consultation is waiting or in progress."))
-    if consultation.assignee_id != member.pk:
-        raise Refused("not_assignee", _("You can send messages only in consultations assigned to you."))
-    if consultation.is_on_hold:
-        raise Refused("on_hold", _("This consultation is on hold; release the hold to send messages."))
-    if not consultation.center.is_operating:
-        raise Refused("center_stopped", _("The center is stopped (운영 중지); sending is paused."))
-
-
-def send_refusal(consultation: Consultation, member: Member) -> Refused | None:
-    """The refusal sending would meet now, for the console to show in advance."""
-    try:
-        check_can_send(consultation, member)
-    except Refused as refusal:
-        return refusal
-    return None
+def check_user_key(user_key: str) -> None:
+    if not user_key or len(user_key) > MAX_USER_KEY_LENGTH:
+        raise Refused("bad_user_key", _("The customer key is missing or too long."))
 
 
 # --- locking and recording helpers --------------------------------------------
@@ -196,16 +337,14 @@ def _record(
     actor: Member | None = None,
     **data,
 ) -> Event:
-    event = row_writes.insert(
-        Event(
-            center=center,
-            consultation=consultation,
-            customer=customer if customer is not None else getattr(consultation, "customer", None),
-            kind=kind,
-            actor=actor,
-            created_at=at,
-            data=data,
-        )
+    event = Event.objects.create(
+        center=center,
+        consultation=consultation,
+        customer=customer if customer is not None else getattr(consultation, "customer", None),
+        kind=kind,
+        actor=actor,
+        created_at=at,
+        data=data,
     )
     doorbell.ring_on_commit(center.pk)  # wakes the center's live streams once per transaction
     return event
@@ -225,19 +364,17 @@ def _append_message(
     delivery_due_at: datetime | None = None,
     at: datetime,
 ) -> Message:
-    message = row_writes.insert(
-        Message(
-            consultation=consultation,
-            sender=sender,
-            kind=kind,
-            text=text,
-            author=author,
-            channel_event_id=channel_event_id,
-            channel_sent_at=channel_sent_at,
-            delivery_state=delivery_state,
-            delivery_due_at=delivery_due_at,
-            created_at=at,
-        )
+    message = Message.objects.create(
+        consultation=consultation,
+        sender=sender,
+        kind=kind,
+        text=text,
+        author=author,
+        channel_event_id=channel_event_id,
+        channel_sent_at=channel_sent_at,
+        delivery_state=delivery_state,
+        delivery_due_at=delivery_due_at,
+        created_at=at,
     )
     if attachment is not None:
         stored = Attachment.objects.create(
@@ -255,7 +392,7 @@ def _append_message(
             _thumbnail_on_commit(stored.pk)
     consultation.last_message = message
     consultation.last_activity_at = at
-    row_writes.update(consultation, ("last_message", "last_activity_at"))
+    consultation.save(update_fields=["last_message", "last_activity_at"])
     _record(
         Event.Kind.MESSAGE,
         center=consultation.center,
@@ -289,35 +426,58 @@ def _close(consultation: Consultation, *, reason: str, actor: Member | None, at:
     )
 
 
-def _lock_or_create_customer(
-    center: Center, *, user_key: str, profile_nickname: str | None, is_friend: bool | None
-) -> Customer:
-    """The customer of `user_key`, locked; created on first contact.
+# The customer-side locks, built once and cloned by each call (as a class-based view's
+# `queryset` is): each webhook event runs both, and building the block-state
+# subquery again each time was about 940 of the customer lock's 2,400 Python
+# calls (docs/perf.md, "Webhook").
+_CUSTOMER_LOCK = Customer.objects.with_block_state().select_for_update(of=("self",))
+_OPEN_CONSULTATION_LOCK = Consultation.objects.open().select_for_update(of=("self",))
+
+
+def _lock_customer(center: Center, user_key: str) -> Customer | None:
+    """The center's customer of `user_key`, row-locked, with its block state (`is_blocked_now`, R16), or None.
 
     Locking the customer serialises everything one customer sends, which is
     what keeps "one open consultation per customer" (R3) true under races; the
     database's partial unique constraint is the backstop.
     """
-    if not user_key or len(user_key) > 200:
-        raise Refused("bad_user_key", _("The customer key is missing or too long."))
-    # The block state comes with the locked row: one query where the webhook is hottest.
-    customer = inbound_rows.locked_customer(center.pk, user_key)
-    if customer is None:
-        try:
-            with transaction.atomic():  # a savepoint: a lost race leaves the outer transaction usable
-                customer = Customer.objects.create(
-                    center=center,
-                    created_at=clock.now(),
-                    user_key=user_key,
-                    profile_nickname=(profile_nickname or "")[:100],
-                    is_friend=bool(is_friend),
-                )
-            customer.is_blocked_now = False
-        except IntegrityError:  # created by a parallel first message a moment ago
-            customer = inbound_rows.locked_customer(center.pk, user_key)
-            customer.center = center
-        return customer
+    try:
+        customer = _CUSTOMER_LOCK.get(center=center, user_key=user_key)
+    except Customer.DoesNotExist:
+        return None
     customer.center = center  # the row in hand: no query when a later step reads it
+    return customer
+
+
+def _lock_or_create_customer(
+    center: Center, *, user_key: str, profile_nickname: str | None, is_friend: bool | None
+) -> tuple[Customer, bool]:
+    """The customer of `user_key`, locked, and whether this call created it (on first contact, with its profile)."""
+    customer = _lock_customer(center, user_key)
+    if customer is not None:
+        return customer, False
+    try:
+        with transaction.atomic():  # a savepoint: losing the race leaves the caller's transaction usable
+            customer = Customer.objects.create(
+                center=center,
+                created_at=clock.now(),
+                user_key=user_key,
+                profile_nickname=(profile_nickname or "")[:100],
+                is_friend=bool(is_friend),
+            )
+    except IntegrityError:
+        # A parallel first message created it a moment ago: our insert waited for
+        # that transaction, so the row is there to lock now.
+        customer = _lock_customer(center, user_key)
+        if customer is None:
+            raise
+        return customer, False
+    customer.is_blocked_now = False
+    return customer, True
+
+
+def _update_profile(customer: Customer, *, profile_nickname: str | None, is_friend: bool | None) -> list[str]:
+    """Keep the channel's profile name and friend flag current (None: not sent); the fields that changed."""
     changed = []
     if profile_nickname is not None and profile_nickname[:100] != customer.profile_nickname:
         customer.profile_nickname = profile_nickname[:100]
@@ -327,25 +487,29 @@ def _lock_or_create_customer(
         changed.append("is_friend")
     if changed:
         customer.save(update_fields=changed)
-    return customer
+    return changed
 
 
 def _open_consultation_of(customer: Customer) -> Consultation | None:
-    consultation = inbound_rows.locked_open_consultation(customer.pk)
-    if consultation is not None:
-        # The rows in hand, instead of joining them again (the webhook's hottest query).
-        consultation.customer = customer
-        consultation.center = customer.center
+    """The customer's open consultation (at most one, R3), row-locked, or None. Lock the customer first."""
+    try:
+        consultation = _OPEN_CONSULTATION_LOCK.get(customer=customer)
+    except Consultation.DoesNotExist:
+        return None
+    # The rows in hand, instead of joining them again.
+    consultation.customer = customer
+    consultation.center = customer.center
     return consultation
 
 
-def _then(then: Callable[[Received], object] | None, received: Received) -> Received:
-    if then is not None:
-        then(received)
-    return received
-
-
 # --- customer side (webhook) ----------------------------------------------------
+# These join a transaction their caller opened, without a savepoint
+# (`atomic(savepoint=False)`): the webhook records the channel's event id in
+# the same transaction, and the effect and the record commit or roll back
+# together. So an error inside rolls back the caller's whole transaction. The
+# one refusal met after the customer is locked, a block (R16), is raised once
+# the block is left, having written nothing, so a caller's transaction stays
+# usable after it.
 
 
 def do_receive_customer_message(
@@ -359,96 +523,110 @@ def do_receive_customer_message(
     channel_event_id: str = "",
     channel_sent_at: datetime | None = None,
     attachment: IncomingFile | None = None,
-    then: Callable[[Received], object] | None = None,
 ) -> Received:
     """A customer's message: join the open consultation or open one (R3); `!종료` closes it (R9.1).
 
-    A blocked customer is refused (R16): everything rolls back, and the caller
-    records the attempt with `do_record_blocked_attempt`. `!종료` with nothing
-    open opens nothing. `then(received)` runs last inside the transaction (the
-    webhook records the channel's event id there), so the effect and the record
-    commit or roll back together without a savepoint.
+    A blocked customer is refused (R16) and nothing is written (not even their
+    profile): the caller records the attempt with `do_record_blocked_attempt`.
+    `!종료` with nothing open opens nothing.
     """
     check_message_content(text, kind=kind, attachment=attachment)
-    with transaction.atomic():
-        at = clock.now()
-        customer = _lock_or_create_customer(
-            center, user_key=user_key, profile_nickname=profile_nickname, is_friend=is_friend
-        )
-        if customer.is_blocked:
-            raise Refused("customer_blocked", _("This customer is blocked."))
-        consultation = _open_consultation_of(customer)
-        is_end = kind == Message.Kind.TEXT and text.strip() == END_COMMAND
-        if consultation is None and is_end:
-            return _then(then, Received(customer=customer, consultation=None, message=None))
-        opened = consultation is None
-        if opened:
-            consultation = Consultation.objects.create(
-                center=center, customer=customer, status=Status.UNASSIGNED, requested_at=at, last_activity_at=at
-            )
-            _record(
-                Event.Kind.CREATED,
-                center=center,
-                consultation=consultation,
-                at=at,
-                new_status=Status.UNASSIGNED,
-            )
-        message = _append_message(
-            consultation,
-            sender=Message.Sender.CUSTOMER,
+    check_user_key(user_key)
+    with transaction.atomic(savepoint=False):
+        received = _receive_message(
+            center,
+            user_key=user_key,
             text=text,
             kind=kind,
+            profile_nickname=profile_nickname,
+            is_friend=is_friend,
             channel_event_id=channel_event_id,
             channel_sent_at=channel_sent_at,
             attachment=attachment,
-            at=at,
         )
-        if is_end:
-            _close(consultation, reason=CloseReason.CUSTOMER_END, actor=None, at=at)
-        received = Received(customer=customer, consultation=consultation, message=message, opened=opened, closed=is_end)
-        return _then(then, received)
+    if received is None:
+        raise Refused("customer_blocked", _("This customer is blocked."))
+    return received
+
+
+def _receive_message(
+    center: Center,
+    *,
+    user_key: str,
+    text: str,
+    kind: str,
+    profile_nickname: str | None,
+    is_friend: bool | None,
+    channel_event_id: str,
+    channel_sent_at: datetime | None,
+    attachment: IncomingFile | None,
+) -> Received | None:
+    """do_receive_customer_message inside its transaction; None for a blocked customer, before any write."""
+    at = clock.now()
+    customer, created = _lock_or_create_customer(
+        center, user_key=user_key, profile_nickname=profile_nickname, is_friend=is_friend
+    )
+    if customer.is_blocked:
+        return None
+    if not created:
+        _update_profile(customer, profile_nickname=profile_nickname, is_friend=is_friend)
+    consultation = None if created else _open_consultation_of(customer)
+    is_end = kind == Message.Kind.TEXT and text.strip() == END_COMMAND
+    if consultation is None and is_end:
+        return Received(customer=customer, consultation=None, message=None)
+    opened = consultation is None
+    if opened:
+        consultation = Consultation.objects.create(
+            center=center, customer=customer, status=Status.UNASSIGNED, requested_at=at, last_activity_at=at
+        )
+        _record(Event.Kind.CREATED, center=center, consultation=consultation, at=at, new_status=Status.UNASSIGNED)
+    message = _append_message(
+        consultation,
+        sender=Message.Sender.CUSTOMER,
+        text=text,
+        kind=kind,
+        channel_event_id=channel_event_id,
+        channel_sent_at=channel_sent_at,
+        attachment=attachment,
+        at=at,
+    )
+    if is_end:
+        _close(consultation, reason=CloseReason.CUSTOMER_END, actor=None, at=at)
+    return Received(customer=customer, consultation=consultation, message=message, opened=opened, closed=is_end)
 
 
 def do_switch_to_chatbot(
-    center: Center,
-    *,
-    user_key: str,
-    profile_nickname: str | None = None,
-    is_friend: bool | None = None,
-    then: Callable[[Received], object] | None = None,
+    center: Center, *, user_key: str, profile_nickname: str | None = None, is_friend: bool | None = None
 ) -> Received:
-    """The customer switched to the chatbot: their open consultation closes (R9.2). `then`: as above."""
-    with transaction.atomic():
+    """The customer switched to the chatbot: their open consultation closes (R9.2)."""
+    check_user_key(user_key)
+    with transaction.atomic(savepoint=False):
         at = clock.now()
-        customer = _lock_or_create_customer(
+        customer, created = _lock_or_create_customer(
             center, user_key=user_key, profile_nickname=profile_nickname, is_friend=is_friend
         )
-        consultation = _open_consultation_of(customer)
+        if not created:
+            _update_profile(customer, profile_nickname=profile_nickname, is_friend=is_friend)
+        consultation = None if created else _open_consultation_of(customer)
         if consultation is None:
-            return _then(then, Received(customer=customer, consultation=None, message=None))
+            return Received(customer=customer, consultation=None, message=None)
         _close(consultation, reason=CloseReason.CHATBOT_SWITCH, actor=None, at=at)
-        return _then(then, Received(customer=customer, consultation=consultation, message=None, closed=True))
+        return Received(customer=customer, consultation=consultation, message=None, closed=True)
 
 
 def do_update_friend_status(
-    center: Center,
-    *,
-    user_key: str,
-    is_friend: bool,
-    profile_nickname: str | None = None,
-    then: Callable[[Received], object] | None = None,
+    center: Center, *, user_key: str, is_friend: bool, profile_nickname: str | None = None
 ) -> Customer:
-    """The channel says the customer added or removed the channel as a friend. `then`: as above."""
-    with transaction.atomic():
+    """The channel says the customer added or removed the channel as a friend; a change is an Event."""
+    check_user_key(user_key)
+    with transaction.atomic(savepoint=False):
         at = clock.now()
-        customer = Customer.objects.select_for_update().filter(center=center, user_key=user_key).first()
-        was_friend = None if customer is None else customer.is_friend
-        customer = _lock_or_create_customer(
+        customer, created = _lock_or_create_customer(
             center, user_key=user_key, profile_nickname=profile_nickname, is_friend=is_friend
         )
-        if was_friend != is_friend:
+        changed = [] if created else _update_profile(customer, profile_nickname=profile_nickname, is_friend=is_friend)
+        if created or "is_friend" in changed:
             _record(Event.Kind.CUSTOMER_UPDATED, center=center, customer=customer, at=at, fields=["is_friend"])
-        _then(then, Received(customer=customer, consultation=None, message=None))
         return customer
 
 
@@ -460,17 +638,11 @@ def do_assign_to_me(consultation: Consultation | int, *, actor: Member) -> Consu
     with transaction.atomic():
         at = clock.now()
         consultation = _lock_consultation(consultation)
-        check_member_of(consultation.center, actor)
-        check_open(consultation)
-        if consultation.status != Status.UNASSIGNED:
-            raise Refused(
-                "already_assigned",
-                _("This consultation is already assigned to %(name)s."),
-                name=consultation.assignee.name,
-            )
+        rule = check_allowed(consultation, actor, Action.ASSIGN_TO_ME)
         actor = _lock_member(actor)
         check_waiting_room(actor)
-        consultation.status = Status.WAITING
+        old_status = consultation.status
+        consultation.status = rule.to
         consultation.assignee = actor
         consultation.assigned_at = at
         consultation.save(update_fields=["status", "assignee", "assigned_at"])
@@ -480,8 +652,8 @@ def do_assign_to_me(consultation: Consultation | int, *, actor: Member) -> Consu
             consultation=consultation,
             actor=actor,
             at=at,
-            old_status=Status.UNASSIGNED,
-            new_status=Status.WAITING,
+            old_status=old_status,
+            new_status=consultation.status,
             assignee_id=actor.pk,
         )
         return consultation
@@ -498,33 +670,15 @@ def do_change_assignee(consultation: Consultation | int, *, actor: Member, assig
         at = clock.now()
         consultation = _lock_consultation(consultation)
         center = consultation.center
-        check_member_of(center, actor)
-        check_open(consultation)
-        if assignee.center_id != center.pk or not (assignee.is_active and assignee.user.is_active):
-            raise Refused("bad_assignee", _("%(name)s is not an active member of this center."), name=assignee.name)
-        if consultation.status == Status.UNASSIGNED and not actor.is_admin:
-            raise Refused(
-                "not_admin", _("Only masters and managers can assign an unassigned consultation to someone else.")
-            )
-        if consultation.status != Status.UNASSIGNED:
-            if not actor.is_admin and consultation.assignee_id != actor.pk:
-                raise Refused(
-                    "not_assignee", _("Agents can change the assignee only of consultations assigned to them.")
-                )
-            if consultation.assignee_id == assignee.pk:
-                raise Refused(
-                    "same_assignee",
-                    _("This consultation is already assigned to %(name)s."),
-                    name=assignee.name,
-                )
+        rule = check_allowed(consultation, actor, Action.CHANGE_ASSIGNEE)
+        check_assignee(center, consultation, assignee)
         assignee = _lock_member(assignee)
-        if consultation.status == Status.IN_PROGRESS:
+        if rule.to == Status.IN_PROGRESS:
             check_concurrent_room(assignee, center)
         else:
             check_waiting_room(assignee)
         old_status, old_assignee_id = consultation.status, consultation.assignee_id
-        if consultation.status == Status.UNASSIGNED:
-            consultation.status = Status.WAITING
+        consultation.status = rule.to
         consultation.assignee = assignee
         consultation.assigned_at = at
         consultation.save(update_fields=["status", "assignee", "assigned_at"])
@@ -559,11 +713,12 @@ def do_send_message(
     with transaction.atomic():
         at = clock.now()
         consultation = _lock_consultation(consultation)
-        check_can_send(consultation, actor)
-        if consultation.status == Status.WAITING:
+        rule = check_allowed(consultation, actor, Action.SEND)
+        if consultation.status != rule.to:  # waiting: this first message starts it (R7)
             actor = _lock_member(actor)
             check_concurrent_room(actor, consultation.center)
-            consultation.status = Status.IN_PROGRESS
+            old_status = consultation.status
+            consultation.status = rule.to
             consultation.first_response_at = at
             consultation.save(update_fields=["status", "first_response_at"])
             _record(
@@ -572,8 +727,8 @@ def do_send_message(
                 consultation=consultation,
                 actor=actor,
                 at=at,
-                old_status=Status.WAITING,
-                new_status=Status.IN_PROGRESS,
+                old_status=old_status,
+                new_status=consultation.status,
             )
         outbound = bool(consultation.center.outbound_url)
         message = _append_message(
@@ -680,7 +835,7 @@ def do_set_important(consultation: Consultation | int, *, actor: Member, importa
     with transaction.atomic():
         at = clock.now()
         consultation = _lock_consultation(consultation)
-        check_member_of(consultation.center, actor)
+        check_allowed(consultation, actor, Action.IMPORTANT)
         if consultation.is_important != important:
             consultation.is_important = important
             consultation.save(update_fields=["is_important"])
@@ -700,11 +855,7 @@ def do_set_hold(consultation: Consultation | int, *, actor: Member, on_hold: boo
     with transaction.atomic():
         at = clock.now()
         consultation = _lock_consultation(consultation)
-        check_member_of(consultation.center, actor)
-        check_open(consultation)
-        check_assignee_or_admin(consultation, actor)
-        if consultation.status != Status.IN_PROGRESS:
-            raise Refused("hold_not_in_progress", _("Hold can be set only while the consultation is in progress."))
+        check_allowed(consultation, actor, Action.HOLD)
         if consultation.is_on_hold != on_hold:
             consultation.is_on_hold = on_hold
             consultation.save(update_fields=["is_on_hold"])
@@ -724,9 +875,7 @@ def do_close(consultation: Consultation | int, *, actor: Member) -> Consultation
     with transaction.atomic():
         at = clock.now()
         consultation = _lock_consultation(consultation)
-        check_member_of(consultation.center, actor)
-        check_open(consultation)
-        check_assignee_or_admin(consultation, actor)
+        check_allowed(consultation, actor, Action.CLOSE)
         _close(consultation, reason=CloseReason.AGENT, actor=actor, at=at)
         return consultation
 

@@ -46,9 +46,6 @@ class ConsultationQuerySet(models.QuerySet):
     def open(self) -> "ConsultationQuerySet":
         return self.exclude(status=Status.CLOSED)
 
-    def in_center(self, center: Center) -> "ConsultationQuerySet":
-        return self.filter(center=center)
-
     def waiting_for(self, member: Member) -> "ConsultationQuerySet":
         return self.filter(assignee=member, status=Status.WAITING)
 
@@ -258,11 +255,29 @@ class Message(models.Model):
         return f"{self.get_sender_display()}: {self.text[:40]}"
 
 
+class TransactionId(models.Func):
+    """The id of the transaction that inserts the row: PostgreSQL's `pg_current_xact_id()`, as a bigint.
+
+    An xid8 is a 64-bit counter that never wraps, so the bigint orders as the
+    ids do. On SQLite it is 0: writers there take turns (IMMEDIATE
+    transactions), so Event ids alone follow commit order.
+    """
+
+    template = "pg_current_xact_id()::text::bigint"
+    output_field = models.BigIntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return "0", []
+
+
 class Event(models.Model):
     """Append-only log of every transition and message (R12).
 
-    Its increasing id is the cursor of the live-update stream; rows are never
-    updated or deleted by the application.
+    Rows are never updated or deleted by the application. `(xid, id)` is the
+    live-update stream's order and cursor (consultations/live/feed.py): on
+    PostgreSQL every transaction below the oldest one still running has ended,
+    so the Events below it are final, whatever order their transactions
+    committed in.
     """
 
     class Kind(models.TextChoices):
@@ -298,12 +313,15 @@ class Event(models.Model):
     )
     created_at = models.DateTimeField(_("at"))
     data = models.JSONField(_("data"), default=dict, blank=True)
+    # Set by the database as the row is inserted (db_default): the inserting transaction's id.
+    xid = models.BigIntegerField(_("transaction"), db_default=TransactionId(), editable=False)
 
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["id"]
-        indexes = [models.Index(fields=["center", "id"], name="event_center_cursor")]
+        # The stream's reads: a center's Events after a cursor, in (xid, id) order (one index seek).
+        indexes = [models.Index(fields=["center", "xid", "id"], name="event_center_stream_order")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind}"

@@ -7,9 +7,9 @@ where it runs without that guard (the test client, WSGI).
 
 Order of work: find the center, read the body (JSON, or multipart with the
 event and one file), verify the signature, validate the event, answer a repeat
-from its first answer, store the file (outside any transaction), then record
-the event and apply it through the lifecycle in one transaction. Every refusal
-is a JSON error; nothing is written for a refused request.
+from its first answer, store the file (outside any transaction), then apply
+the event through the lifecycle and record it, in one transaction the view
+opens. Every refusal is a JSON error; nothing is written for a refused request.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
@@ -28,7 +28,7 @@ from counsel_center.models import Center
 from counsel_center.request_limits import EarlyRequest, Refusal, body_limit, received_at
 from customers import rules as customer_rules
 
-from . import file_policy, inbound_rows, lifecycle, row_writes, signing, uploads
+from . import file_policy, lifecycle, signing, uploads
 from .channel import ChannelError, InboundEvent, bad, parse_event
 from .lifecycle import Refused
 from .models import ChannelEvent
@@ -106,9 +106,9 @@ def _answer(received: lifecycle.Received, *, duplicate: bool = False) -> dict:
     }
 
 
-def _apply(center: Center, event: InboundEvent, stored: lifecycle.IncomingFile | None, then) -> None:
+def _apply(center: Center, event: InboundEvent, stored: lifecycle.IncomingFile | None) -> lifecycle.Received:
     if event.type == "message":
-        lifecycle.do_receive_customer_message(
+        return lifecycle.do_receive_customer_message(
             center,
             user_key=event.user_key,
             text=event.text,
@@ -118,24 +118,15 @@ def _apply(center: Center, event: InboundEvent, stored: lifecycle.IncomingFile |
             channel_event_id=event.event_id,
             channel_sent_at=event.sent_at,
             attachment=stored,
-            then=then,
         )
-    elif event.type == "chatbot_switch":
-        lifecycle.do_switch_to_chatbot(
-            center,
-            user_key=event.user_key,
-            profile_nickname=event.profile_nickname,
-            is_friend=event.is_friend,
-            then=then,
+    if event.type == "chatbot_switch":
+        return lifecycle.do_switch_to_chatbot(
+            center, user_key=event.user_key, profile_nickname=event.profile_nickname, is_friend=event.is_friend
         )
-    else:
-        lifecycle.do_update_friend_status(
-            center,
-            user_key=event.user_key,
-            is_friend=event.is_friend,
-            profile_nickname=event.profile_nickname,
-            then=then,
-        )
+    customer = lifecycle.do_update_friend_status(
+        center, user_key=event.user_key, is_friend=event.is_friend, profile_nickname=event.profile_nickname
+    )
+    return lifecycle.Received(customer=customer, consultation=None, message=None)
 
 
 class _Duplicate(Exception):
@@ -143,31 +134,28 @@ class _Duplicate(Exception):
 
 
 def _record_and_apply(center: Center, event: InboundEvent, stored: lifecycle.IncomingFile | None) -> dict:
-    """Apply the event and record its id with the answer, in the lifecycle's one transaction.
+    """Apply the event and record its id with the answer, in one transaction.
 
-    The event id's unique key decides between two copies arriving together:
-    on PostgreSQL the second insert waits for the first transaction and then
-    fails, rolling back everything the second copy did; SQLite's IMMEDIATE
-    transactions run them one after the other.
+    The lifecycle's own `atomic(savepoint=False)` joins this one, so the effect
+    and the record commit or roll back together, with no savepoint. The event
+    id's unique key decides between two copies arriving together: on
+    PostgreSQL the second copy waits for the first's lock on the customer (or,
+    for copies naming different customers, on the key), then its insert fails
+    and everything it did rolls back; SQLite's IMMEDIATE transactions run them
+    one after the other. The IntegrityError is caught only here, outside the
+    block that it rolled back.
     """
-    answers = []
-
-    def record(received: lifecycle.Received) -> None:
-        answer = _answer(received)
-        row_writes.insert(
-            ChannelEvent(
+    try:
+        with transaction.atomic():
+            answer = _answer(_apply(center, event, stored))
+            ChannelEvent.objects.create(
                 center=center, event_id=event.event_id, type=event.type, received_at=clock.now(), response=answer
             )
-        )
-        answers.append(answer)
-
-    try:
-        _apply(center, event, stored, then=record)
     except IntegrityError:
         if ChannelEvent.objects.filter(center=center, event_id=event.event_id).exists():
             raise _Duplicate from None
         raise
-    return answers[0]
+    return answer
 
 
 def _first_answer(center: Center, event_id: str) -> JsonResponse | None:
@@ -178,7 +166,7 @@ def _first_answer(center: Center, event_id: str) -> JsonResponse | None:
 
 
 def _handle(request: HttpRequest, slug: str) -> JsonResponse:
-    center = inbound_rows.center_by_slug(slug)
+    center = Center.objects.filter(slug=slug).first()
     if center is None:
         raise ChannelError(404, "unknown_center", "No center has this address.")
     event_text, signed_bytes, upload = _read(request)

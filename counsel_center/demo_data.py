@@ -305,6 +305,8 @@ def _v(start: str, script: str, outcome: str, **options) -> Visit:
 
 # 40 customers. Numbers 1–23 have a consultation open now (할당 전 1–6, 대기 7–13,
 # 상담 중 14–23); the others have only closed ones. Several have both.
+# Every member is left room under both limits (R5: 5 waiting, R7: the center's 3 in progress): at most
+# 2 in progress and 3 waiting each, so a newcomer who takes a new inquiry can answer it (README).
 # fmt: off
 CUSTOMERS = (
     # --- 할당 전 (unassigned) ---
@@ -360,7 +362,7 @@ CUSTOMERS = (
     # --- 상담 중 (in progress) ---
     DemoCustomer(14, "최민석", True, (
         _v("4d 13:10", "login", CHATBOT, assignee="agent3"),
-        _v("110m", "delivery", IN_PROGRESS, assignee="agent1"),
+        _v("110m", "delivery", IN_PROGRESS, assignee="manager"),
     )),
     DemoCustomer(15, "소연맘", True, (_v("80m", "refund", IN_PROGRESS, assignee="agent1", important=True, turns=2),)),
     DemoCustomer(
@@ -392,7 +394,7 @@ CUSTOMERS = (
         ),
         memo="적립금 문의 자주 하심. 유효기간 안내 필수.",
     ),
-    DemoCustomer(23, "송이", False, (_v("100m", "stock", IN_PROGRESS, assignee="agent3"),)),
+    DemoCustomer(23, "송이", False, (_v("100m", "stock", IN_PROGRESS, assignee="master"),)),
     # --- closed only ---
     DemoCustomer(24, "박지민", True, (
         _v("19d 10:12", "delivery", CLOSED_BY_AGENT, assignee="agent1"),

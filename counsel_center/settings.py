@@ -202,12 +202,6 @@ LIVE_POLL_SECONDS = env_float("LIVE_POLL_SECONDS", 1.0)
 LIVE_HEARTBEAT_SECONDS = env_float("LIVE_HEARTBEAT_SECONDS", 15.0)
 LIVE_DOORBELL_SAFETY_SECONDS = env_float("LIVE_DOORBELL_SAFETY_SECONDS", 5.0)
 
-# --- Console search ---------------------------------------------------------
-# Whether a search term is common (consultations.filters.search_is_common)
-# picks how it is searched; both ways find the same rows. The answer changes
-# slowly, so it is kept in the cache this long (0: asked every time).
-SEARCH_PROBE_CACHE_SECONDS = env_int("SEARCH_PROBE_CACHE_SECONDS", 300)
-
 # --- Request limits (counsel_center/request_limits.py, docs/operations.md) --
 # Bodies are refused before they are read: a route's limit (this, or its view's
 # own: the webhook takes a 300 MB attachment), and a client that stops sending

@@ -27,4 +27,5 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console", permanent=False)),
 ]
 # Media files are never served at a public URL: attachments are downloaded
-# through consultations/views/files.py, which checks the member's center (R15).
+# through consultations/views/files.py, by members of the file's center
+# (`files/<id>`) or by the channel with a signed link (`channel-file`) (R15).

@@ -71,9 +71,6 @@ class Customer(models.Model):
         """The internal nickname once set, else the KakaoTalk profile name (SPEC §3)."""
         return self.nickname or self.profile_nickname or self.customer_id
 
-    def active_block(self) -> "Block | None":
-        return self.blocks.active().first()
-
     @property
     def is_blocked(self) -> bool:
         annotated = getattr(self, "is_blocked_now", None)

@@ -1,9 +1,11 @@
 """Live updates: the Server-Sent Events stream of a center's Event rows (docs/architecture.md, "Live updates").
 
 - `doorbell`: Redis pub/sub that only says "look again"; `ring_on_commit`
-  is called wherever an Event is created, `Doorbell` is a stream's subscription.
+  is called wherever an Event is created, and a process's streams share one
+  subscription (`Doorbell` is a stream's share of it).
 - `feed`: the synchronous database side (who is asking, reading Event rows
-  after a cursor), run off the event loop on a few threads of its own.
+  after a cursor, in the order the database's transaction ids give), run off
+  the event loop on a few threads of its own.
 - `stream`: the async view `GET /events/stream`.
 
 This package's `__init__` imports nothing of the project: `lifecycle` imports

@@ -7,21 +7,24 @@ so an open stream holds no connection between reads, whatever the number of
 streams; with CONN_MAX_AGE=0 or the psycopg pool the connection is closed or
 returned to the pool.
 
-Ids and commit order: on PostgreSQL Event ids come from a sequence when a row
-is inserted, but transactions commit in their own order, so id 101 can be
-visible while id 100 is still uncommitted. A stream that sent 101 and moved its
-cursor there would never send 100. Before reading past its cursor a stream
-therefore waits for the transactions that were writing Events when it looked
-(`settled_upto`), and reads only ids allocated before that moment. SQLite
-needs no such care: its IMMEDIATE transactions write one at a time.
+Order and cursor: a stream sends a center's Events in `(xid, id)` order,
+where `xid` is the id of the transaction that inserted the row (the column's
+database default, `models.TransactionId`). Transactions commit in any order,
+so on PostgreSQL a read sends only the Events of transactions below
+`pg_snapshot_xmin(pg_current_snapshot())`, the oldest transaction its own
+snapshot still sees running: every transaction below it has committed or
+rolled back, so no Event can appear there any more, and each one that will
+appear sorts after what was sent. The rest are "held": committed perhaps,
+but sent once the transactions before them have ended. That rests on the
+database's snapshot, not on timing. SQLite's IMMEDIATE transactions write one
+at a time, so there every `xid` is 0, ids follow commit order and nothing is
+held.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
-import time
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -31,24 +34,20 @@ from types import SimpleNamespace
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import auth
-from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection
-from django.db.models import Max
-from django.utils.crypto import constant_time_compare
+from django.db.models import BigIntegerField, F, Func, Q, Value
+from django.db.models.lookups import GreaterThan, LessThan
 
 from counsel_center.membership import current_member
 
 from ..models import Event
 
-logger = logging.getLogger(__name__)
-
 BATCH_SIZE = 500
-# Longest wait for Event writers that were in flight when a stream looked; a
-# writer stuck longer (a rare long transaction) no longer holds the streams
-# back, at the risk of its rows arriving after higher ids.
-SETTLE_MAX_SECONDS = 2.0
+MAX_ID = 2**63 - 1  # xid and id are 64-bit: a larger cursor would fail in the database
 # Event kinds after which the console's tab counts may have changed.
 COUNTED_KINDS = frozenset(kind for kind in Event.Kind.values if kind.startswith("consultation.")) | {Event.Kind.MESSAGE}
+# Event kinds that add or change a line of a consultation's conversation (the chat's lines).
+CONVERSATION_KINDS = COUNTED_KINDS | {Event.Kind.DELIVERY, Event.Kind.FILE_READY, Event.Kind.CUSTOMER_BLOCKED}
 
 # Reads of all streams of the process share these threads: at most this many
 # connections are in use for streams at any moment, and the threads that
@@ -69,6 +68,70 @@ def _with_connection(function, *args):
         close_old_connections()
 
 
+# --- the cursor ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Cursor:
+    """A place in a center's stream: every Event up to `(xid, id)` has been sent.
+
+    Written `<xid>-<id>`: the SSE `id:` of each event, so a browser's
+    reconnect (`Last-Event-ID`) resumes after it.
+    """
+
+    xid: int = 0
+    id: int = 0
+
+    FORMAT = re.compile(r"(\d{1,19})-(\d{1,19})")
+
+    def __str__(self) -> str:
+        return f"{self.xid}-{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor:
+        """The cursor written in `text`; ValueError when it is not `<xid>-<id>` of two 64-bit numbers."""
+        match = cls.FORMAT.fullmatch(text.strip())
+        if match is None:
+            raise ValueError(text)
+        xid, event_id = int(match[1]), int(match[2])
+        if xid > MAX_ID or event_id > MAX_ID:
+            raise ValueError(text)
+        return cls(xid, event_id)
+
+
+class Horizon(Func):
+    """The lowest transaction id still running in the query's own snapshot (PostgreSQL); every lower one has ended.
+
+    `pg_snapshot_xmin(pg_current_snapshot())`, an xid8, as a bigint like
+    `Event.xid`. The snapshot is the statement's own, so an Event below the
+    horizon is visible to the same statement if it was ever committed. On
+    SQLite nothing is held back: the largest bigint. One template rather
+    than nested Func and Cast expressions: every read of every stream
+    compiles it, and each nested expression costs its own compilation.
+    """
+
+    template = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    output_field = BigIntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return str(MAX_ID), []
+
+
+class Row(Func):
+    """A row value, `(a, b)`, compared as a whole: `(xid, id) > (x, i)` is one seek of an index on them."""
+
+    template = "(%(expressions)s)"
+    output_field = BigIntegerField()
+
+
+def after(cursor: Cursor):
+    """The filter "after `cursor` in stream order", answered by one seek of the (center, xid, id) index."""
+    if connection.vendor == "postgresql":
+        return GreaterThan(Row(F("xid"), F("id")), Row(Value(cursor.xid), Value(cursor.id)))
+    # SQLite: every xid is 0 (see the module docstring); its planner would scan the whole center for a row value.
+    return Q(xid=cursor.xid, id__gt=cursor.id)
+
+
 # --- who is asking ---------------------------------------------------------------------------------
 
 
@@ -82,7 +145,7 @@ class Reader:
     session_key: str
 
 
-def open_stream(request, cursor: int | None) -> tuple[Reader | None, int | HTTPStatus]:
+def open_stream(request, cursor: Cursor | None) -> tuple[Reader | None, Cursor | HTTPStatus]:
     """The request's member and the stream's starting cursor, or why there is no stream (401, 403).
 
     The center is chosen as on every console page (`membership.current_member`).
@@ -100,31 +163,34 @@ def open_stream(request, cursor: int | None) -> tuple[Reader | None, int | HTTPS
     return reader, start_cursor(member.center_id) if cursor is None else cursor
 
 
+class _SessionCopy(dict):
+    """A session's data as `auth.get_user` reads it, without its writes.
+
+    On a session whose password hash no longer verifies, `get_user` flushes
+    it; on one verified by a fallback secret it re-keys it. Both need a
+    response to tell the browser, and a stream has sent its headers long ago:
+    the browser's next request meets Django's own check instead.
+    """
+
+    def flush(self) -> None:
+        self.clear()
+
+    def cycle_key(self) -> None:
+        pass
+
+
 def still_reader(reader: Reader) -> bool:
     """Is the stream's session still signed in as the same member of the same center?
 
-    Read afresh from the session store, as `auth.get_user` checks a session
-    but without its writes (it flushes or re-keys a session, which only a
-    response can tell the browser): a logout, a password change, a deactivated
-    user or membership, or a switch to another center ends the stream, and the
+    The session is read afresh from the store and checked by `auth.get_user`,
+    as for a request: a logout, a password change, a deactivated user or
+    membership, or a switch to another center ends the stream, and the
     browser's reconnect then meets the login check.
     """
-    session = import_module(settings.SESSION_ENGINE).SessionStore(reader.session_key)
-    try:
-        user_id = auth.get_user_model()._meta.pk.to_python(session[auth.SESSION_KEY])
-        backend_path = session[auth.BACKEND_SESSION_KEY]
-    except (KeyError, ValidationError):
-        return False
-    if user_id != reader.user_id or backend_path not in settings.AUTHENTICATION_BACKENDS:
-        return False
-    user = auth.load_backend(backend_path).get_user(user_id)
-    if user is None:
-        return False
-    session_hash = session.get(auth.HASH_SESSION_KEY) or ""
-    if hasattr(user, "get_session_auth_hash") and not any(
-        constant_time_compare(session_hash, known)
-        for known in (user.get_session_auth_hash(), *user.get_session_auth_fallback_hash())
-    ):
+    stored = import_module(settings.SESSION_ENGINE).SessionStore(session_key=reader.session_key)
+    session = _SessionCopy(stored.items())
+    user = auth.get_user(SimpleNamespace(session=session))
+    if not user.is_authenticated or user.pk != reader.user_id:
         return False
     member = current_member(SimpleNamespace(session=session, user=user))
     return member is not None and member.pk == reader.member_id
@@ -133,27 +199,33 @@ def still_reader(reader: Reader) -> bool:
 # --- reading events --------------------------------------------------------------------------------
 
 
-def start_cursor(center_id: int) -> int:
-    """The cursor of a stream that starts "now": the center's last event id, with no lower id still on its way."""
-    settled = _settled  # known before the read: ids up to it were all visible to it
-    events = Event.objects.filter(center_id=center_id)
-    last = events.aggregate(last=Max("id"))["last"] or 0
-    if last > settled and connection.vendor == "postgresql":
-        # Read again up to a settled id: lower ids may have committed since.
-        last = events.filter(id__lte=settled_upto(last)).aggregate(last=Max("id"))["last"] or 0
-    return last
+def start_cursor(center_id: int) -> Cursor:
+    """The cursor of a stream that starts "now": after the center's last Event below the horizon.
+
+    An Event above it was not sent and will be (a page rendered now may
+    show it and then refresh once more for it); none below it can appear.
+    """
+    last = (
+        Event.objects.filter(center_id=center_id, xid__lt=Horizon())
+        .order_by("-xid", "-id")
+        .values_list("xid", "id")
+        .first()
+    )
+    return Cursor(*last) if last else Cursor()
 
 
 @dataclass(frozen=True)
 class Batch:
-    """Event rows after a cursor, already written as SSE messages."""
+    """The settled Events after a cursor, already written as SSE messages."""
 
     text: str
-    last_id: int | None
+    last: Cursor | None  # the cursor after them; None when there were none
     count: int
+    held: bool  # Events after these were committed but wait for older transactions (module docstring)
 
 
 FIELDS = (
+    "xid",
     "id",
     "kind",
     "customer_id",
@@ -163,32 +235,47 @@ FIELDS = (
     "consultation__public_id",
     "consultation__assignee_id",
     "consultation__status",
+    "settled",
 )
 
 
-def _rows(center_id: int, cursor: int, upto: int | None = None) -> list[tuple]:
-    events = Event.objects.filter(center_id=center_id, id__gt=cursor)
-    if upto is not None:
-        events = events.filter(id__lte=upto)
-    return list(events.order_by("id").values_list(*FIELDS)[:BATCH_SIZE])
+def read_after(center_id: int, cursor: Cursor) -> Batch:
+    """The center's next Events after `cursor` (at most BATCH_SIZE), in stream order, as SSE text.
 
-
-def read_after(center_id: int, cursor: int) -> Batch:
-    """The center's next events after `cursor` (at most BATCH_SIZE), in id order, as SSE text."""
-    settled = _settled  # known before the read: ids up to it were all visible to it
-    rows = _rows(center_id, cursor)
-    if rows and rows[-1][0] > settled and connection.vendor == "postgresql":
-        # Rows past what is known to be settled: read again up to a settled id,
-        # as lower ids may have committed since (module docstring).
-        rows = _rows(center_id, cursor, upto=settled_upto(rows[-1][0]))
-    return Batch(text=sse_messages(rows), last_id=rows[-1][0] if rows else None, count=len(rows))
+    One query: the rows after the cursor, each marked settled (below the
+    horizon) or not. Settled rows sort first; the first unsettled one and all
+    after it are held for a later read.
+    """
+    rows = list(
+        Event.objects.filter(after(cursor), center_id=center_id)
+        .annotate(settled=LessThan(F("xid"), Horizon()))
+        .order_by("xid", "id")
+        .values_list(*FIELDS)[:BATCH_SIZE]
+    )
+    settled = 0
+    while settled < len(rows) and rows[settled][-1]:
+        settled += 1
+    sent = rows[:settled]
+    return Batch(
+        text=sse_messages(sent),
+        last=Cursor(sent[-1][0], sent[-1][1]) if sent else None,
+        count=len(sent),
+        held=settled < len(rows),
+    )
 
 
 def sse_messages(rows: list[tuple]) -> str:
-    """One SSE message per row, then `counts.changed` (no id: it must not move the cursor) if counts may differ."""
+    """One SSE message per row, then what changed, for the page to refresh (no `id:`: they must not move the cursor).
+
+    - `counts.changed` (`{"id": <last event id>}`) when the tab counts may differ;
+    - `consultation.changed` (the public id) for each consultation whose state, assignee or flags changed;
+    - `conversation.changed` (the public id) for each consultation with a new or changed chat line;
+    - `customer.changed` (the customer id) for each customer whose details or block changed.
+    """
     parts = []
     counted = False
-    for event_id, kind, customer_id, actor_id, at, data, public_id, assignee_id, status in rows:
+    changed: dict[str, dict[str, None]] = {"consultation": {}, "conversation": {}, "customer": {}}
+    for xid, event_id, kind, customer_id, actor_id, at, data, public_id, assignee_id, status, _ in rows:
         data = data if isinstance(data, dict) else {}
         payload = {
             "id": event_id,
@@ -202,73 +289,20 @@ def sse_messages(rows: list[tuple]) -> str:
             "sender": data.get("sender"),
             "at": at.isoformat(),
         }
-        parts.append(f"id: {event_id}\nevent: {kind}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n")
+        parts.append(f"id: {Cursor(xid, event_id)}\nevent: {kind}\ndata: {_json(payload)}\n\n")
         counted = counted or kind in COUNTED_KINDS
+        if public_id and kind.startswith("consultation."):
+            changed["consultation"][public_id] = None
+        if public_id and kind in CONVERSATION_KINDS:
+            changed["conversation"][public_id] = None
+        if customer_id and kind.startswith("customer."):
+            changed["customer"][str(customer_id)] = None
     if counted:
-        parts.append(f"event: counts.changed\ndata: {json.dumps({'id': rows[-1][0]}, separators=(',', ':'))}\n\n")
+        parts.append(f"event: counts.changed\ndata: {_json({'id': rows[-1][1]})}\n\n")
+    for what, keys in changed.items():
+        parts.extend(f"event: {what}.changed\ndata: {key}\n\n" for key in keys)
     return "".join(parts)
 
 
-# Every Event id up to `_settled` is committed or gone for good. Once true it
-# stays true, so one stream's wait serves every stream of the process: after a
-# ring, the first read waits for the writers and the others find their rows
-# settled. A read may rely on the value it saw before it ran, not on a later
-# one (ids below a later value may have committed after the read). A database
-# whose sequence is reset needs the processes restarted.
-_settled = 0
-_settle_lock = threading.Lock()
-_given_up: set[str] = set()  # writers waited for SETTLE_MAX_SECONDS already
-
-
-def settled_upto(needed: int) -> int:
-    """An id, at least `needed` (an id already drawn), up to which every Event is settled.
-
-    One thread at a time waits for writers; the others then find the answer known.
-    """
-    global _settled
-    with _settle_lock:
-        if _settled < needed:
-            _settled = max(_settled, _wait_for_writers())
-        return _settled
-
-
-def _wait_for_writers() -> int:
-    """An id up to which every Event is committed or gone for good (PostgreSQL).
-
-    First the sequence's last value, then the transactions holding the
-    RowExclusiveLock that inserting into the Event table takes before its
-    row's id is drawn: any id up to that value still uncommitted belongs to one
-    of them. Wait until they have ended (each holds a lock on its own virtual
-    transaction id until then), for SETTLE_MAX_SECONDS at most.
-    """
-    table = Event._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id')::regclass)", [table])
-        upto = cursor.fetchone()[0] or 0
-        cursor.execute(
-            "SELECT array_agg(DISTINCT virtualtransaction) FROM pg_locks"
-            " WHERE locktype = 'relation' AND relation = %s::regclass AND mode = 'RowExclusiveLock'"
-            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            " AND pid <> pg_backend_pid()",
-            [table],
-        )
-        writers = [writer for writer in cursor.fetchone()[0] or () if writer not in _given_up]
-        deadline = time.monotonic() + SETTLE_MAX_SECONDS
-        pause = 0.002
-        while writers:
-            if time.monotonic() >= deadline:
-                logger.warning(
-                    "live updates: Event writers %s still open after %s s; reading on", writers, SETTLE_MAX_SECONDS
-                )
-                if len(_given_up) > 1000:  # virtual transaction ids are not reused soon; keep the set small
-                    _given_up.clear()
-                _given_up.update(writers)  # a stuck transaction delays the streams once, not at every read
-                break
-            time.sleep(pause)
-            pause = min(pause * 2, 0.05)
-            cursor.execute(
-                "SELECT array_agg(virtualxid) FROM pg_locks WHERE locktype = 'virtualxid' AND virtualxid = ANY(%s)",
-                [writers],
-            )
-            writers = cursor.fetchone()[0]
-    return upto
+def _json(value) -> str:
+    return json.dumps(value, separators=(",", ":"))

@@ -1,17 +1,19 @@
 """`GET /events/stream`: the member's center's Events as Server-Sent Events (docs/architecture.md, "Live updates").
 
 The stream starts after a cursor (the `Last-Event-ID` header of a browser's
-reconnect, else `?last=<id>` from the page, else "now") and sends every Event
-row of the center after it, in id order, each with `id: <event id>` so that a
-reconnect resumes exactly there. Between reads it waits for the Redis doorbell
-(re-reading at least every LIVE_DOORBELL_SAFETY_SECONDS), or without one polls
-every LIVE_POLL_SECONDS, and sends a comment after LIVE_HEARTBEAT_SECONDS of
-silence so that proxies keep the connection open.
+reconnect, else `?last=<cursor>` from the page, else "now") and sends every
+Event row of the center after it, in stream order (`feed`), each with
+`id: <cursor>` so that a reconnect resumes exactly there. Between reads it
+waits for the Redis doorbell (re-reading at least every
+LIVE_DOORBELL_SAFETY_SECONDS), or without one polls every LIVE_POLL_SECONDS,
+and sends a comment after LIVE_HEARTBEAT_SECONDS of silence so that proxies
+keep the connection open.
 
-An open stream holds its client socket, one Redis connection and a coroutine;
-no database connection and no thread between reads (`feed`). Under WSGI
-(runserver, pytest-django's live_server) it cannot stay open, and answers 204:
-the browser stops asking and the page works without live updates.
+An open stream holds its client socket and a coroutine; no database
+connection and no thread between reads (`feed`), and no Redis connection of
+its own (the process's one subscription serves all its streams: `doorbell`).
+Under WSGI (runserver, pytest-django's live_server) it cannot stay open, and
+answers 204: the browser stops asking and the page works without live updates.
 """
 
 from __future__ import annotations
@@ -37,21 +39,20 @@ RETRY_MILLISECONDS = 2000  # the browser's wait before it reconnects
 # center: a logout or a deactivated membership ends the stream within this.
 RECHECK_SECONDS = 60.0
 MIN_INTERVAL_SECONDS = 0.1
-MAX_CURSOR = 2**63 - 1  # Event ids are 64-bit; a larger cursor would fail in the database
+# Events held for an older transaction (feed): read again after this, doubling up to the poll interval.
+# Only how soon they arrive depends on it; the horizon decides what is sent.
+HELD_FIRST_SECONDS = 0.005
 
 PING = ": ping\n\n"
 MODE_COMMENTS = {True: ": live doorbell\n\n", False: ": live polling\n\n"}
 
 
-def requested_cursor(request: HttpRequest) -> int | None:
+def requested_cursor(request: HttpRequest) -> feed.Cursor | None:
     """`Last-Event-ID` (a reconnect) wins over `?last=` (the page's first connect); ValueError when malformed."""
     for raw in (request.headers.get("Last-Event-ID"), request.GET.get("last")):
         if raw is None or not raw.strip():
             continue
-        value = raw.strip()
-        if not (value.isascii() and value.isdigit()) or int(value) > MAX_CURSOR:
-            raise ValueError(value)
-        return int(value)
+        return feed.Cursor.parse(raw)
     return None
 
 
@@ -69,7 +70,7 @@ async def event_stream(request: HttpRequest) -> HttpResponse:
     try:
         cursor = requested_cursor(request)
     except ValueError:
-        return _plain(_("The event cursor must be an event id (a whole number)."), 400)
+        return _plain(_("The event cursor must be an event id of this stream."), 400)
     try:
         reader, start = await feed.run(feed.open_stream, request, cursor)
     except Exception:  # the database is unreachable: no stream now, the page tries again
@@ -88,9 +89,10 @@ async def event_stream(request: HttpRequest) -> HttpResponse:
 class Stream:
     """One client's stream: the cursor, the doorbell, and the loop that reads and waits."""
 
-    def __init__(self, reader: feed.Reader, cursor: int) -> None:
+    def __init__(self, reader: feed.Reader, cursor: feed.Cursor) -> None:
         self.reader = reader
         self.cursor = cursor
+        self.held = False  # the last read left Events held for an older transaction
 
     async def messages(self) -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
@@ -99,6 +101,7 @@ class Stream:
         safety = max(settings.LIVE_DOORBELL_SAFETY_SECONDS, MIN_INTERVAL_SECONDS)
         heartbeat = max(settings.LIVE_HEARTBEAT_SECONDS, MIN_INTERVAL_SECONDS)
         bell = doorbell.Doorbell(self.reader.center_id)
+        held_wait = 0.0
         try:
             yield f"retry: {RETRY_MILLISECONDS}\n\n"
             # Subscribe before the first read: a ring for a commit the read
@@ -114,7 +117,10 @@ class Stream:
                         async for text in batches:
                             yield text
                             written_at = loop.time()
-                    read_at = loop.time() + (safety if bell.connected else poll)
+                    # Held Events arrive once the transactions before them end; the ring of those
+                    # commits may be for another center (or none), so look again soon.
+                    held_wait = min(max(held_wait * 2, HELD_FIRST_SECONDS), poll) if self.held else 0.0
+                    read_at = loop.time() + (held_wait or (safety if bell.connected else poll))
                 if loop.time() >= recheck_at:
                     if not await self._still_allowed():
                         return  # the browser reconnects and meets the login check
@@ -139,19 +145,20 @@ class Stream:
                     read_at = loop.time()
         finally:
             # Runs when the client goes away too (Django cancels the response
-            # task and closes this generator): nothing stays subscribed.
+            # task and closes this generator): the stream leaves the subscription.
             await bell.close()
 
     async def _read(self) -> AsyncIterator[str]:
-        """Every event after the cursor, a batch at a time; a database error waits for the next read."""
+        """Every settled Event after the cursor, a batch at a time; a database error waits for the next read."""
         while True:
             try:
                 batch = await feed.run(feed.read_after, self.reader.center_id, self.cursor)
             except Exception:
                 throttled_warning(logger, "read", "live updates: reading events failed; retrying", exc_info=True)
                 return
+            self.held = batch.held
             if batch.count:
-                self.cursor = batch.last_id
+                self.cursor = batch.last
                 yield batch.text
             if batch.count < feed.BATCH_SIZE:
                 return

@@ -385,6 +385,11 @@ class SseClient:
         )
         return message
 
+    def next_stored(self, timeout: float = 10.0) -> Message:
+        """The next message that is an Event (it has an `id:`), skipping the page's summaries and comments."""
+        message, _ = self.next_matching(lambda m: m.id is not None, timeout=timeout)
+        return message
+
     def next_comment(self, text: str, timeout: float = 10.0) -> Message:
         message, _ = self.next_matching(lambda m: text in m.comments, timeout=timeout)
         return message

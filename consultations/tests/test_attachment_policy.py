@@ -175,7 +175,7 @@ def test_the_agent_may_send_every_extension_of_the_table(
     response = files.agent_sends(alice, consultation, content, name=name)
 
     assert response.status_code == 200
-    assert response["HX-Trigger"] == "consultation-changed"
+    assert response["HX-Trigger"] == '{"consultation-changed": {}}'
     message = consultation.messages.get()
     assert (message.sender, message.author, message.kind) == (Message.Sender.AGENT, agent, category)
     assert message.attachment.name == name

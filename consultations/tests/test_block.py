@@ -62,7 +62,7 @@ def test_masters_and_managers_may_block_any_customer_of_their_center(request, cu
 
     customer_rules.do_block_customer(customer, actor=actor, reason=Block.Reason.PROMOTION)
 
-    assert customer.active_block().blocked_by == actor
+    assert customer.blocks.active().get().blocked_by == actor
 
 
 @pytest.mark.parametrize("status", [Status.WAITING, Status.IN_PROGRESS])
@@ -71,7 +71,7 @@ def test_an_agent_may_block_the_customer_of_a_consultation_assigned_to_them(cust
 
     customer_rules.do_block_customer(customer, actor=agent, reason=Block.Reason.PROMOTION)
 
-    assert customer.active_block().blocked_by == agent
+    assert customer.blocks.active().get().blocked_by == agent
 
 
 @pytest.mark.parametrize("assignee", [None, "agent2"])
@@ -107,7 +107,7 @@ def test_blocking_without_an_open_consultation_closes_nothing(customer, agent, m
 
 
 def test_an_operator_may_block_without_a_member(customer, make_consultation):
-    # The shell command without --by.
+    # `manage.py block_customer` without --by (customers/management/commands/block_customer.py).
     consultation = consultation_in(make_consultation, Status.UNASSIGNED, customer=customer)
 
     block = customer_rules.do_block_customer(customer, actor=None, reason=Block.Reason.OBSCENE)
@@ -170,7 +170,7 @@ def test_unblocking_ends_the_block_and_keeps_the_history(center, customer, maste
     assert (block.ended_at, block.ended_by) == (AT, manager)
     assert (block.reason, block.blocked_by, block.blocked_at) == ("abuse", master, T0)
     assert not customer.is_blocked
-    assert customer.active_block() is None
+    assert not customer.blocks.active().exists()
     assert Block.objects.filter(customer=customer).count() == 1
     # The consultation the block closed stays closed, with its conversation.
     consultation.refresh_from_db()
@@ -224,7 +224,7 @@ def test_a_customer_can_be_blocked_again_after_an_unblock(customer, manager):
     second = customer_rules.do_block_customer(customer, actor=manager, reason=Block.Reason.GAMBLING)
 
     assert second != first
-    assert customer.active_block() == second
+    assert customer.blocks.active().get() == second
     assert Block.objects.filter(customer=customer).count() == 2
 
 

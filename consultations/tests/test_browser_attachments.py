@@ -125,12 +125,23 @@ def a_file(name: str, content: bytes, mime: str) -> dict:
     return {"name": name, "mimeType": mime, "buffer": content}
 
 
+def sends_of(page) -> list[str]:
+    """The URLs of the messages the page sends from now on (not the read mark the chat pane posts as it loads)."""
+    posts: list[str] = []
+
+    def record(request) -> None:
+        if request.method == "POST" and request.url.split("?")[0].endswith("/messages"):
+            posts.append(request.url)
+
+    page.on("request", record)
+    return posts
+
+
 def test_an_agent_sends_a_pdf_and_an_image_sees_them_and_downloads_the_pdf(chromium, server, center, agent):
     consultation = waiting_for(center, agent)
     tab = chat_tab(chromium, server, agent, consultation)
     page = tab.page
-    posts: list[str] = []
-    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    posts = sends_of(page)
     page.evaluate(RECORD_PROGRESS)
     throttle_uploads(page, 2 * MB)
 
@@ -221,8 +232,7 @@ def test_a_refused_file_is_never_sent_and_the_composer_says_why(chromium, server
     consultation = waiting_for(center, agent)
     tab = chat_tab(chromium, server, agent, consultation)
     page = tab.page
-    posts: list[str] = []
-    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    posts = sends_of(page)
     problem = page.locator("form.composer .composer-problem")
 
     # A type the server refuses (R13): the server's sentence, naming the allowed types; no file stays chosen.

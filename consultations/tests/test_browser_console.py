@@ -10,7 +10,7 @@ import re
 import pytest
 
 from consultations import lifecycle
-from consultations.models import CloseReason, Consultation, Event, Message, Status
+from consultations.models import CloseReason, Consultation, Event, Message, ReadMark, Status
 
 from . import browser
 
@@ -50,10 +50,14 @@ def test_an_agent_takes_answers_holds_and_closes_a_consultation(chromium, live_s
     row = page.locator(f'a.row[data-consultation="{consultation.public_id}"]')
     row.wait_for()
     assert "김민지" in row.inner_text()
-    row.click()
+    read = f"/consultations/{consultation.public_id}/read"
+    with page.expect_response(lambda response: response.url.endswith(read)) as marked:
+        row.click()  # the page's GET only reads; once shown, the pane posts its read mark
     page.wait_for_selector(f'#chat[data-consultation="{consultation.public_id}"]')
     wait_for_state(page, "할당 전")
     assert "배송이 아직 안 왔어요" in page.inner_text("#chat-messages")
+    assert (marked.value.request.method, marked.value.status) == ("POST", 204)
+    assert ReadMark.objects.get(member=agent, consultation=consultation).last_read_message_id == received.message.pk
 
     # 나에게 할당: waiting, assigned to Alice.
     assign = page.locator("#chat-assign-to-me")

@@ -15,10 +15,11 @@ import pytest
 from django.utils import timezone
 
 from consultations import lifecycle
-from consultations.models import Consultation, Status
+from consultations.models import Consultation, ReadMark, Status
 
 from . import browser
-from .live import post_message, redis_url
+from .files import PDF
+from .live import eventually, post_message, redis_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,6 +71,8 @@ def test_a_customer_message_appears_in_the_open_chat_and_the_list(chromium, serv
     page = tab.page
     row = f'#list-pane a.row[data-consultation="{consultation.public_id}"]'
     page.wait_for_selector(row)
+    page.set_input_files("#composer-file", files=[{"name": "견적서.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    page.fill(COMPOSER, "확인해 보니")  # the member is answering
 
     post_message(server, center, "송장 번호 좀 알려주세요", user_key="kakao-live")
 
@@ -81,6 +84,15 @@ def test_a_customer_message_appears_in_the_open_chat_and_the_list(chromium, serv
     )
     # Appended once: the line is not doubled by the list refresh or a second read.
     assert page.locator("#chat-messages .msg-customer", has_text="송장 번호 좀 알려주세요").count() == 1
+    # The composer was not touched: the draft, the caret and the file are where they were.
+    assert page.input_value(COMPOSER) == "확인해 보니" and chosen_files(page) == ["견적서.pdf"]
+    assert page.evaluate("document.activeElement.id") == "composer-text"
+    # The member saw it: the page posted the read mark up to it (the refresh itself, a GET, writes nothing).
+    newest = Consultation.objects.get(pk=consultation.pk).last_message_id
+    eventually(
+        lambda: ReadMark.objects.filter(member=agent, consultation=consultation, last_read_message_id=newest).exists(),
+        message="read mark posted",
+    )
     assert still_the_same_page(tab)
     assert tab.errors == []
 
@@ -111,22 +123,40 @@ def test_a_colleague_taking_a_consultation_shows_in_my_list(chromium, server, ce
     assert mine.errors == [] and theirs.errors == []
 
 
-def test_the_composer_follows_a_hold_set_elsewhere_and_the_idle_close(chromium, server, center, agent, manager):
+def chosen_files(page) -> list[str]:
+    return page.evaluate("[...document.querySelector('#composer-file').files].map((file) => file.name)")
+
+
+def test_the_composer_follows_changes_made_elsewhere_and_keeps_the_draft_and_the_file(
+    chromium, server, center, agent, manager
+):
     consultation = in_progress_for(center, agent)
     tab = console_tab(chromium, server, agent.user, f"/consultations/{consultation.public_id}/?tab=in_progress")
     page = tab.page
-    page.fill(COMPOSER, "잠시만 기다려 주세요")  # a draft being typed
+    page.set_input_files("#composer-file", files=[{"name": "견적서.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    page.locator("form.composer .composer-chip").wait_for()
+    page.fill(COMPOSER, "잠시만 기다려 주세요")  # a draft being typed, the caret in it
     assert page.is_enabled(COMPOSER)
 
-    # A manager puts it on hold from their own console: my composer disables itself, the draft kept.
+    # A manager marks it important: the header and the bar change, the draft, the caret and the file stay.
+    lifecycle.do_set_important(consultation, actor=manager, important=True)
+    page.wait_for_selector("#chat .chat-header .flag-important")
+    assert page.evaluate("document.activeElement.id") == "composer-text"
+    assert page.input_value(COMPOSER) == "잠시만 기다려 주세요"
+    assert chosen_files(page) == ["견적서.pdf"] and page.locator("form.composer .composer-chip").is_visible()
+    assert page.get_attribute("#chat-important", "aria-pressed") == "true"
+
+    # The manager puts it on hold: my composer disables itself, the draft and the file kept.
     lifecycle.do_set_hold(consultation, actor=manager, on_hold=True)
     page.wait_for_selector(f"{COMPOSER}:disabled")
     assert page.input_value(COMPOSER) == "잠시만 기다려 주세요"
     assert page.locator("#chat .chat-header .flag-hold").count() == 1
+    assert page.locator("#composer-reason").is_visible()
 
     lifecycle.do_set_hold(consultation, actor=manager, on_hold=False)
     page.wait_for_selector(f"{COMPOSER}:enabled")
     assert page.input_value(COMPOSER) == "잠시만 기다려 주세요"
+    assert chosen_files(page) == ["견적서.pdf"] and page.locator("form.composer .composer-chip").is_visible()
 
     # The idle sweep closes it: the state, the system line and the disabled composer show up by themselves.
     closed = lifecycle.close_idle(now=timezone.now() + timedelta(minutes=center.idle_close_minutes + 1), center=center)

@@ -133,7 +133,7 @@ def test_a_file_as_the_first_message_starts_the_consultation(alice, agent, make_
     response = files.agent_sends(alice, consultation, files.PDF, name="안내문.pdf")
 
     assert response.status_code == 200
-    assert response["HX-Trigger"] == "consultation-changed"
+    assert response["HX-Trigger"] == '{"consultation-changed": {}}'
     consultation.refresh_from_db()
     message = consultation.messages.get()
     assert consultation.status == Status.IN_PROGRESS

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-CHANGED = "consultation-changed"
+CHANGED = '{"consultation-changed": {}}'  # django-htmx's trigger_client_event
 
 
 @pytest.fixture

@@ -84,6 +84,7 @@ def _every_url(consultation, message_id: int) -> list[tuple[str, str]]:
         ("get", reverse("chat-pane", args=args)),
         ("get", reverse("chat-messages", args=args) + f"?before={message_id}"),
         ("post", reverse("chat-messages", args=args)),
+        ("post", reverse("chat-read", args=args)),
         ("post", reverse("chat-retry-delivery", args=[*args, message_id])),
         ("post", reverse("chat-assign-to-me", args=args)),
         ("post", reverse("chat-change-assignee", args=args)),
@@ -314,7 +315,7 @@ def test_the_author_sends_a_failed_message_again(alice, center, agent, make_cons
     response = alice.post(reverse("chat-retry-delivery", args=[consultation.public_id, failed.pk]), **HX, **EN)
 
     assert response.status_code == 200
-    assert response["HX-Trigger"] == "consultation-changed"
+    assert response["HX-Trigger"] == '{"consultation-changed": {}}'
     failed.refresh_from_db()
     assert failed.delivery_state == DeliveryState.PENDING
     assert ">Sending</span>" in response.content.decode()
@@ -385,9 +386,9 @@ def test_the_pane_costs_the_same_queries_for_5_or_1000_messages(
     bulk_messages(consultation, count)
 
     # 1 session, 2 user, 3 memberships (+ center, user), 4 the consultation (+ center, customer, assignee,
-    # closed_by), 5 the read mark upsert, 6 a page of messages (+ author, attachment), 7 the page's events,
-    # 8 the members they name (none when no event falls in the page), 9 the assignee choices with their counts
-    with django_assert_max_num_queries(9):
+    # closed_by), 5 a page of messages (+ author, attachment), 6 the page's events, 7 the members they name
+    # (none when no event falls in the page), 8 the assignee choices with their counts. No write: a GET.
+    with django_assert_max_num_queries(8):
         html = get_pane(alice, consultation)
 
     assert len(message_ids(html)) == min(count + 2, 50)
@@ -408,18 +409,44 @@ def test_an_older_page_costs_the_same_queries_for_5_or_1000_messages(
     assert len(message_ids(response.content.decode())) == min(count + 1, 50)
 
 
-def test_opening_the_chat_marks_it_read_up_to_the_last_message(alice, center, agent):
+def read_url(consultation) -> str:
+    return reverse("chat-read", args=[consultation.public_id])
+
+
+def test_the_pane_posts_its_read_mark_once_shown_and_its_get_writes_none(alice, center, agent):
     consultation = in_progress_with(center, agent)
 
-    get_pane(alice, consultation)
+    html = get_pane(alice, consultation)
+
+    assert not ReadMark.objects.exists()
+    marker = html[html.index(f'hx-post="{read_url(consultation)}"') :]
+    marker = marker[: marker.index(">")]
+    assert 'hx-trigger="load"' in marker and f'{{"upto": "{consultation.last_message_id}"}}' in marker
+
+
+def test_posting_the_read_mark_marks_the_consultation_read_up_to_the_message_shown(alice, center, agent):
+    consultation = in_progress_with(center, agent)
+    shown = consultation.last_message_id
+
+    assert alice.post(read_url(consultation), {"upto": shown}, **HX).status_code == 204
     mark = ReadMark.objects.get(member=agent, consultation=consultation)
-    assert mark.last_read_message_id == consultation.last_message_id
+    assert mark.last_read_message_id == shown
 
     newer = customer_writes(center, "하나 더").message
-    get_pane(alice, consultation)
+    assert alice.post(read_url(consultation), {"upto": newer.pk}, **HX).status_code == 204
     mark.refresh_from_db()
     assert mark.last_read_message_id == newer.pk
     assert ReadMark.objects.count() == 1
+
+
+def test_a_read_mark_never_passes_the_last_message_and_needs_a_message_id(alice, center, agent):
+    consultation = in_progress_with(center, agent)
+
+    alice.post(read_url(consultation), {"upto": consultation.last_message_id + 1000}, **HX)
+
+    assert ReadMark.objects.get(member=agent).last_read_message_id == consultation.last_message_id
+    assert alice.post(read_url(consultation), {"upto": "x"}, **HX).status_code == 400
+    assert alice.get(read_url(consultation), **HX).status_code == 405
 
 
 # --- the composer ---------------------------------------------------------------------------
@@ -431,7 +458,7 @@ def test_the_first_message_starts_the_consultation_and_refreshes_the_list(alice,
     response = send(alice, consultation, "안녕하세요, 무엇을 도와드릴까요?")
 
     assert response.status_code == 200
-    assert response["HX-Trigger"] == "consultation-changed"
+    assert response["HX-Trigger"] == '{"consultation-changed": {}}'
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="chat"') and "<html" not in html
     assert "안녕하세요, 무엇을 도와드릴까요?" in html
@@ -582,4 +609,5 @@ def test_the_console_page_includes_the_pane(alice, center, agent):
     assert "css/chat.css" in html and "js/chat.js" in html
     assert "안녕하세요, 상담원입니다." in html
     assert f'href="{reverse("console")}?scope=all">← List</a>' in html
-    assert ReadMark.objects.filter(member=agent, consultation=consultation).exists()
+    assert f'hx-post="{read_url(consultation)}" hx-trigger="load"' in html
+    assert not ReadMark.objects.exists()  # the page's GET only reads; the pane posts its mark once shown

@@ -228,7 +228,7 @@ def test_it_saves_the_nickname(alice, consultation, customer, agent):
         response = alice.post(profile_url(customer), {"nickname": "  VIP 고객 "}, headers=HTMX)
 
     assert response.status_code == 200
-    assert response["HX-Trigger"] == "consultation-changed"
+    assert response["HX-Trigger"] == '{"consultation-changed": {}}'
     customer.refresh_from_db()
     assert customer.nickname == "VIP 고객"
     assert customer.memo == ""
@@ -244,7 +244,7 @@ def test_it_saves_the_memo_with_who_and_when(alice, consultation, customer, agen
     with clock.frozen_at(AT):
         response = alice.post(profile_url(customer), {"memo": "환불 요청 이력 있음\r\n주의"}, headers=HTMX)
 
-    assert response["HX-Trigger"] == "consultation-changed"
+    assert response["HX-Trigger"] == '{"consultation-changed": {}}'
     customer.refresh_from_db()
     assert customer.memo == "환불 요청 이력 있음\n주의"
     assert (customer.memo_updated_by, customer.memo_updated_at) == (agent, AT)
@@ -259,7 +259,7 @@ def test_a_memo_of_5000_characters_with_browser_newlines_fits(alice, consultatio
 
     response = alice.post(profile_url(customer), {"memo": memo}, headers=HTMX)
 
-    assert response["HX-Trigger"] == "consultation-changed"
+    assert response["HX-Trigger"] == '{"consultation-changed": {}}'
     customer.refresh_from_db()
     assert len(customer.memo) == 5000
 
@@ -338,7 +338,7 @@ def test_blocking_closes_the_open_consultation_and_the_pane_says_blocked(alice, 
         )
 
     assert response.status_code == 200
-    assert response["HX-Trigger"] == "consultation-changed"
+    assert response["HX-Trigger"] == '{"consultation-changed": {}}'
     assert "Blocked" in text_of(response)
     block = Block.objects.get(customer=customer)
     assert (block.reason, block.note, block.blocked_by, block.ended_at) == ("abuse", "욕설 반복", agent, None)
@@ -421,7 +421,7 @@ def test_a_manager_unblocks(client, consultation, customer, manager):
     with clock.frozen_at(AT):
         response = client.post(unblock_url(customer), headers=HTMX)
 
-    assert response["HX-Trigger"] == "consultation-changed"
+    assert response["HX-Trigger"] == '{"consultation-changed": {}}'
     block = Block.objects.get(customer=customer)
     assert (block.ended_at, block.ended_by) == (AT, manager)
     html = text_of(response)
@@ -569,7 +569,7 @@ def test_the_assignee_reports_a_gambling_customer_from_the_details(alice, consul
         headers=HTMX,
     )
 
-    assert response["HX-Trigger"] == "consultation-changed"
+    assert response["HX-Trigger"] == '{"consultation-changed": {}}'
     report = Report.objects.get(block__customer=customer)
     assert report.excerpt[0]["text"] == "문의드립니다"
     html = text_of(response)
@@ -608,7 +608,7 @@ def test_a_manager_sends_a_failed_report_again_and_an_agent_sees_no_button(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(retry, headers=HTMX)
 
-    assert response["HX-Trigger"] == "consultation-changed"
+    assert response["HX-Trigger"] == '{"consultation-changed": {}}'
     assert Report.objects.get(block=block).delivery_state == "sent"
     assert len(receiver.requests) == 1
 

@@ -235,6 +235,14 @@ def test_an_htmx_request_from_an_expired_session_is_sent_to_the_login_page(clien
     assert response["HX-Redirect"].startswith(reverse("login") + "?next=")
 
 
+def open_and_read(client, consultation) -> None:
+    """What a browser does: open the consultation, then the chat pane posts its read mark (chat.html)."""
+    client.get(reverse("console-consultation", args=[consultation.public_id]))
+    consultation.refresh_from_db()
+    read = reverse("chat-read", args=[consultation.public_id])
+    assert client.post(read, {"upto": consultation.last_message_id}, HTTP_HX_REQUEST="true").status_code == 204
+
+
 def test_a_row_is_unread_until_the_member_opens_it_and_again_when_the_customer_writes(alice_client, center, agent):
     received = lifecycle.do_receive_customer_message(center, user_key="k", text="문의드려요")
     lifecycle.do_assign_to_me(received.consultation, actor=agent)
@@ -242,7 +250,7 @@ def test_a_row_is_unread_until_the_member_opens_it_and_again_when_the_customer_w
 
     assert 'class="unread"' in alice_client.get(LIST, waiting).content.decode()
 
-    alice_client.get(reverse("console-consultation", args=[received.consultation.public_id]))
+    open_and_read(alice_client, received.consultation)
     assert 'class="unread"' not in alice_client.get(LIST, waiting).content.decode()
 
     lifecycle.do_receive_customer_message(center, user_key="k", text="답변 기다려요")
@@ -252,7 +260,7 @@ def test_a_row_is_unread_until_the_member_opens_it_and_again_when_the_customer_w
 def test_a_row_read_by_one_member_stays_unread_for_another(client, center, agent, agent2):
     received = lifecycle.do_receive_customer_message(center, user_key="k", text="문의드려요")
     client.force_login(agent.user)
-    client.get(reverse("console-consultation", args=[received.consultation.public_id]))
+    open_and_read(client, received.consultation)
 
     client.force_login(agent2.user)
 

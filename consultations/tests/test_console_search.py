@@ -1,21 +1,25 @@
 """The list's search (SPEC §3) and the `__substring` lookup under it (consultations/search.py, docs/perf.md).
 
-Every search is run both ways the list can take (filters.search_condition):
-"common" walks the tab and looks at each consultation's messages, "rare"
-matches through the grams indexes (on PostgreSQL; plain icontains on SQLite).
-Run on SQLite and on PostgreSQL (DATABASE_URL=postgres://…).
+A search finds the consultations of the center's newest matching messages and
+customers (search.newest_matches: through the grams indexes on PostgreSQL,
+plain icontains on SQLite). Run on SQLite and on PostgreSQL
+(DATABASE_URL=postgres://…). That another center's data changes nothing:
+test_search_between_centers.py.
 """
 
+import os
 import re
-import uuid
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations import filters
+from consultations import filters, search
 from consultations.models import Message, Status
 from counsel_center.tests.factories import ConsultationFactory, CustomerFactory, MessageFactory
 
@@ -33,13 +37,6 @@ def rows_of(response) -> set[str]:
 def alice_client(client, agent):
     client.force_login(agent.user)
     return client
-
-
-@pytest.fixture(params=["common", "rare"])
-def strategy(request, monkeypatch):
-    """Both ways of searching; the probe that chooses between them is tested below."""
-    monkeypatch.setattr(filters, "search_is_common", lambda term: request.param == "common")
-    return request.param
 
 
 @pytest.fixture
@@ -89,7 +86,7 @@ def made(center):
         ("없는말", set()),
     ],
 )
-def test_search_finds_the_same_consultations_either_way(alice_client, made, strategy, term, expected):
+def test_search_finds_the_consultations_with_the_term(alice_client, made, term, expected):
     response = alice_client.get(LIST, {"scope": "all", "tab": "unassigned", "q": term})
 
     assert response.status_code == 200
@@ -97,7 +94,7 @@ def test_search_finds_the_same_consultations_either_way(alice_client, made, stra
     assert f'data-count="unassigned">{len(expected)}<' in response.content.decode()
 
 
-def test_search_stays_in_the_tab_the_scope_and_the_center(alice_client, center, other_center, agent, strategy):
+def test_search_stays_in_the_tab_the_scope_and_the_center(alice_client, center, other_center, agent):
     def consultation(center, **fields):
         made = ConsultationFactory(center=center, **fields)
         MessageFactory(consultation=made, text="환불 문의")
@@ -113,7 +110,7 @@ def test_search_stays_in_the_tab_the_scope_and_the_center(alice_client, center, 
     assert rows_of(alice_client.get(LIST, {"scope": "mine", "tab": "waiting", "q": "환불"})) == {mine}
 
 
-def test_a_consultation_matching_twice_is_listed_once(alice_client, center, strategy):
+def test_a_consultation_matching_twice_is_listed_once(alice_client, center):
     made = ConsultationFactory(center=center, customer=CustomerFactory(center=center, nickname="환불왕"))
     MessageFactory(consultation=made, text="환불 해주세요")
     MessageFactory(consultation=made, text="환불 언제 되나요")
@@ -124,9 +121,8 @@ def test_a_consultation_matching_twice_is_listed_once(alice_client, center, stra
     assert 'data-count="unassigned">1<' in response.content.decode()
 
 
-def test_a_common_search_counts_up_to_a_cap(alice_client, center, monkeypatch):
+def test_a_search_counts_up_to_a_cap(alice_client, center, monkeypatch):
     monkeypatch.setattr(filters, "SEARCH_COUNT_CAP", 3)
-    monkeypatch.setattr(filters, "search_is_common", lambda term: True)
     for _ in range(4):
         MessageFactory(consultation=ConsultationFactory(center=center), text="환불")
     MessageFactory(consultation=ConsultationFactory(center=center), text="배송")
@@ -139,9 +135,20 @@ def test_a_common_search_counts_up_to_a_cap(alice_client, center, monkeypatch):
     assert len(re.findall(r'data-consultation="', html)) == 4
 
 
-def test_a_rare_search_counts_exactly(alice_client, center, monkeypatch):
-    monkeypatch.setattr(filters, "SEARCH_COUNT_CAP", 3)
-    monkeypatch.setattr(filters, "search_is_common", lambda term: False)
+def test_a_search_shows_99_plus_past_the_cap(alice_client, center):
+    for _ in range(filters.SEARCH_COUNT_CAP + 1):
+        MessageFactory(consultation=ConsultationFactory(center=center), text="환불 문의")
+
+    html = alice_client.get(LIST, {"scope": "all", "tab": "unassigned", "q": "환불"}, HTTP_ACCEPT_LANGUAGE="en").content
+    html = html.decode()
+
+    assert 'data-count="unassigned" title="More than 99">99+<' in html
+    assert len(re.findall(r'data-consultation="', html)) == 30  # the first page
+    assert "<span>1</span>" in html  # capped: the pager shows the page number alone
+
+
+def test_a_search_counts_exactly_below_the_cap(alice_client, center, monkeypatch):
+    monkeypatch.setattr(filters, "SEARCH_COUNT_CAP", 5)
     for _ in range(4):
         MessageFactory(consultation=ConsultationFactory(center=center), text="환불")
 
@@ -150,49 +157,47 @@ def test_a_rare_search_counts_exactly(alice_client, center, monkeypatch):
     assert 'data-count="unassigned">4<' in html
 
 
-def test_the_probe_tells_a_common_term_from_a_rare_one(center, monkeypatch):
-    consultation = ConsultationFactory(center=center)
-    for i in range(100):
-        MessageFactory(consultation=consultation, text="환불 문의" if i < 10 else ("분실" if i == 10 else "배송 문의"))
-    monkeypatch.setattr(filters, "PROBE_SIZE", 50)  # the newest 50: 분실 is not among them, 환불 neither
+def test_a_search_reads_the_newest_matches_only_and_says_there_may_be_more(alice_client, center, monkeypatch):
+    monkeypatch.setattr(search, "SEARCH_MATCHES", 3)
+    now = timezone.now()
+    made = []
+    for i in range(5):  # the newest message last
+        consultation = ConsultationFactory(center=center, last_activity_at=now - timedelta(minutes=5 - i))
+        MessageFactory(consultation=consultation, text="환불 문의")
+        made.append(consultation.public_id)
 
-    assert filters.search_is_common("문의")  # all of the newest 50
-    assert not filters.search_is_common("환불")  # only in older messages
-    assert not filters.search_is_common("분실")
-    assert not filters.search_is_common("없는말")
-    monkeypatch.setattr(filters, "PROBE_SIZE", 1000)
-    assert filters.search_is_common("환불")  # 10 of 100
-    assert not filters.search_is_common("분실")  # 1 of 100, under 2 %
+    html = alice_client.get(LIST, {"scope": "all", "tab": "unassigned", "q": "환불"}, HTTP_ACCEPT_LANGUAGE="en").content
+    html = html.decode()
 
-
-def test_the_probe_answer_is_kept_for_a_while(center, settings, django_assert_num_queries):
-    settings.SEARCH_PROBE_CACHE_SECONDS = 60
-    term = f"드문말{uuid.uuid4().hex[:8]}"  # a term no other test's cache entry has
-    consultation = ConsultationFactory(center=center)
-    MessageFactory(consultation=consultation, text=f"{term} 문의")
-
-    with django_assert_num_queries(1):
-        assert filters.search_is_common(term)
-    MessageFactory.create_batch(200, consultation=consultation, text="다른 말")  # now under 2 %
-    with django_assert_num_queries(0):
-        assert filters.search_is_common(term)  # the kept answer, no query
-    settings.SEARCH_PROBE_CACHE_SECONDS = 0
-    assert not filters.search_is_common(term)  # asked again: the data decides
+    assert re.findall(r'data-consultation="(\w+)"', html) == made[:1:-1]  # the 3 newest matches, newest first
+    # 3 found, older ones may match too
+    assert 'data-count="unassigned" title="The first 3 results; type more to narrow them.">3+<' in html
+    assert 'data-count="waiting">0<' in html
+    korean = alice_client.get(LIST, {"scope": "all", "tab": "unassigned", "q": "환불"}).content.decode()
+    assert 'title="처음 3건입니다. 검색어를 더 입력해 좁혀 보세요.">3+<' in korean  # as the assist pane says it
 
 
-@pytest.mark.parametrize("strategy", ["common", "rare", None])
+def test_a_search_for_a_customer_reads_the_newest_matches_only(center):
+    customers = [CustomerFactory(center=center, nickname=f"단골 {i}") for i in range(4)]
+    made = [ConsultationFactory(center=center, customer=customer) for customer in customers]
+
+    found = search.newest_matches(center.pk, "단골", limit=3)
+
+    assert found == search.Matches(ids=frozenset(c.pk for c in made[1:]), complete=False)
+    assert not search.newest_matches(center.pk, "단골", limit=4).complete  # as many as it reads: maybe more
+    assert search.newest_matches(center.pk, "단골", limit=5).complete
+
+
 @pytest.mark.parametrize("rows", [5, 200])
 def test_a_search_costs_the_same_queries_for_5_or_200_consultations(
-    alice_client, center, agent, monkeypatch, django_assert_max_num_queries, strategy, rows
+    alice_client, center, agent, django_assert_max_num_queries, rows
 ):
-    if strategy is not None:
-        monkeypatch.setattr(filters, "search_is_common", lambda term: strategy == "common")
     for i in range(rows):
         made = ConsultationFactory(center=center, status=Status.WAITING if i % 2 else Status.UNASSIGNED,
                                    assignee=agent if i % 2 else None)  # fmt: skip
         MessageFactory(consultation=made, text=f"고객 {i} 환불 문의")
 
-    # session, user, memberships (+ center), the live stream's cursor, the term's probe, the tab counts,
+    # session, user, memberships (+ center), the live stream's cursor, the term's matches, the tab counts,
     # the page's rows
     with django_assert_max_num_queries(7):
         response = alice_client.get(LIST, {"scope": "all", "tab": "unassigned", "q": "환불"})
@@ -210,18 +215,38 @@ def test_the_substring_lookup_matches_what_icontains_matches(center):
     for text in texts:
         MessageFactory(consultation=consultation, text=text)
 
+    texts += ["환불A", "İstanbul", "ǅemal"]
+    for text in texts[-3:]:
+        MessageFactory(consultation=consultation, text=text)
+
     terms = ["분", "분실", "분실된", "실된 것", "REFUND", "fund p", "%", "0% 적", "_", "a_b", "a%b", "없음"]
-    for term in [*terms, "aB", "b", "\\", "실분", "분 ", " 것", "\\y", "ß", "SS"]:
+    terms += ["aB", "b", "\\", "실분", "분 ", " 것", "\\y", "ß", "SS", "불a", "İ", "i", "ǆ", "Ǆ", "100"]
+    for term in terms:
         found = set(Message.objects.filter(text__substring=term).values_list("text", flat=True))
         assert found == set(Message.objects.filter(text__icontains=term).values_list("text", flat=True)), term
+
+
+def test_the_lookups_are_registered_when_django_starts_not_when_the_list_is_imported():
+    code = (
+        "import sys, django; django.setup()\n"
+        "from consultations.models import Message\n"
+        "print(str(Message.objects.filter(text__substring='분실').query))\n"
+        "assert 'consultations.filters' not in sys.modules, 'the lookups came with the list'\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "counsel_center.settings"}
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=60, check=False)  # noqa: S603 (a fixed command line)
+
+    assert done.returncode == 0, done.stderr
 
 
 @POSTGRES
 def test_on_postgresql_the_lookup_goes_through_the_grams_index(center):
     sql = str(Message.objects.filter(text__substring="분실된").query)
-    assert "counsel_grams" in sql and "LIKE" in sql
-    short = str(Message.objects.filter(text__substring="분실").query)  # one gram: the index decides alone
-    assert "counsel_grams" in short and "LIKE" not in short
+    assert "counsel_grams" in sql and "strpos" in sql and "UPPER" not in sql  # nothing to fold in Korean
+    latin = str(Message.objects.filter(text__substring="Refund").query)
+    assert "counsel_grams" in latin and "strpos(UPPER(" in latin
     with connection.cursor() as cursor:
         # A few test rows: leave the planner only the bitmap scans, which need an index condition.
         cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
@@ -234,28 +259,22 @@ def test_on_postgresql_the_lookup_goes_through_the_grams_index(center):
 
 
 @POSTGRES
-def test_on_postgresql_a_rare_search_reads_the_indexes_of_messages_and_customers(center):
-    query = filters.Consultation.objects.filter(filters.search_condition("분실", common=False))
+def test_on_postgresql_a_search_reads_the_indexes_of_messages_and_customers(center):
+    # A center whose every row is in the center: its own index would read them all, the grams few.
+    customers = CustomerFactory.create_batch(200, center=center, nickname="단골")
+    for customer in customers:
+        MessageFactory(consultation=ConsultationFactory(center=center, customer=customer), text="배송 문의")
+    query = search.matches_query(center.pk, "분실", limit=search.SEARCH_MATCHES)
     with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_customer, consultations_consultation, consultations_message")
+        # Few rows still: leave the planner only the bitmap scans, which need an index condition.
         cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
         plan = query.explain()
     for index in ("msg_text_grams", "customer_nickname_grams", "customer_profile_grams", "customer_upper_id"):
-        assert index in plan
-    assert "= ANY(ARRAY((SELECT" in str(query.query)  # the matches collected once (search.AnyOf)
+        assert index in plan, plan
 
 
-def test_any_of_finds_what_in_finds(center):
-    made = [ConsultationFactory(center=center) for _ in range(4)]
-    chosen = filters.Consultation.objects.filter(pk__in=[made[1].pk, made[3].pk]).values("pk")
-    either = chosen.union(filters.Consultation.objects.filter(pk=made[0].pk).values("pk"), all=True)
-
-    assert set(filters.Consultation.objects.filter(pk__any_of=chosen)) == {made[1], made[3]}
-    assert set(filters.Consultation.objects.filter(pk__any_of=either)) == {made[0], made[1], made[3]}
-    assert set(filters.Consultation.objects.filter(pk__any_of=[made[2].pk])) == {made[2]}
-
-
-@pytest.mark.parametrize("strategy", ["common", "rare"], indirect=True)
-def test_search_results_page_either_way(alice_client, center, agent, strategy, monkeypatch):
+def test_search_results_page(alice_client, center, agent, monkeypatch):
     from consultations.views import list as list_views
 
     monkeypatch.setattr(list_views, "PAGE_SIZE", 2)
@@ -272,8 +291,8 @@ def test_search_results_page_either_way(alice_client, center, agent, strategy, m
 
     assert [re.findall(r'data-consultation="(\w+)"', page) for page in pages] == [made[0:2], made[2:4], made[4:5]]
     assert "page=2" in pages[0] and "page=3" in pages[1] and "page=4" not in pages[2]
-    if strategy == "rare":  # counted exactly: the number of pages, and an old link past the end gets the last
-        assert "<span>1 / 3</span>" in pages[0]
-        beyond = alice_client.get(LIST, {**query, "page": 7}).content.decode()
-        assert "<span>3 / 3</span>" in beyond and re.findall(r'data-consultation="(\w+)"', beyond) == made[4:5]
+    # counted exactly (under the cap): the number of pages, and an old link past the end gets the last
+    assert "<span>1 / 3</span>" in pages[0]
+    beyond = alice_client.get(LIST, {**query, "page": 7}).content.decode()
+    assert "<span>3 / 3</span>" in beyond and re.findall(r'data-consultation="(\w+)"', beyond) == made[4:5]
     assert 'data-count="waiting">0<' in pages[0]

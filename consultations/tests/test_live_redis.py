@@ -27,12 +27,15 @@ DOORBELL_BOUND_SECONDS = 1.0  # the issue's bound with Redis
 POLL_BOUND_SECONDS = 3.0  # ... and without it
 
 
-def event_ids(center, after: int = 0) -> list[int]:
-    return list(Event.objects.filter(center=center, id__gt=after).order_by("id").values_list("id", flat=True))
+def cursors(center, after: str = "0-0") -> list[str]:
+    """The center's Events after `after` as the stream sends them: (xid, id) order, written as cursors."""
+    start = tuple(int(part) for part in after.split("-"))
+    rows = Event.objects.filter(center=center).order_by("xid", "id").values_list("xid", "id")
+    return [f"{xid}-{pk}" for xid, pk in rows if (xid, pk) > start]
 
 
-def received_ids(messages) -> list[int]:
-    return [int(m.id) for m in messages if m.id]
+def received(messages) -> list[str]:
+    return [m.id for m in messages if m.id]
 
 
 @pytest.fixture
@@ -52,21 +55,21 @@ def test_a_customer_message_arrives_within_a_second(server, center, agent):
 
 def test_a_reconnect_with_last_event_id_gets_every_event_in_between_once(server, center, agent):
     cookie = session_cookie(agent.user)
+    start = (cursors(center) or ["0-0"])[-1]
     seen = []
     with open_stream(server, cookie) as first:
         post_message(server, center, "하나")
         while "message.created" not in [m.event for m in seen]:
-            seen.append(first.next_event(timeout=5))
-    start = seen[0].json["id"] - 1
+            seen.append(first.next_stored(timeout=5))
     for text in ("둘", "셋"):
         post_message(server, center, text)
-    expected = event_ids(center, after=start)
+    expected = cursors(center, after=start)
 
-    with open_stream(server, cookie, last_event_id=received_ids(seen)[-1]) as second:
-        while received_ids(seen)[-1] < expected[-1]:
-            seen.append(second.next_event(timeout=5))
+    with open_stream(server, cookie, last_event_id=received(seen)[-1]) as second:
+        while len(received(seen)) < len(expected):
+            seen.append(second.next_stored(timeout=5))
 
-    assert received_ids(seen) == expected
+    assert received(seen) == expected
 
 
 @needs_postgresql
@@ -91,7 +94,7 @@ def test_without_redis_the_stream_polls_and_with_redis_back_the_doorbell_resumes
     seen = []
     with open_stream(server, session_cookie(agent.user)) as client:
         assert client.preamble == ["live doorbell"]
-        start = (event_ids(center) or [0])[-1]
+        start = Event.objects.filter(center=center).order_by("id").values_list("id", flat=True).last() or 0
 
         posted = post_in_thread(server, center, "레디스 있음")
         seen.append(client.next_event("message.created", timeout=5))
@@ -116,15 +119,23 @@ def test_without_redis_the_stream_polls_and_with_redis_back_the_doorbell_resumes
     assert "Traceback" not in server.log()
 
 
-def test_a_client_that_goes_away_leaves_no_subscription_behind(live_servers, private_redis, center, agent):
+def test_the_streams_of_a_process_share_one_subscription_and_leave_none_behind(
+    live_servers, private_redis, center, other_center, agent, outsider
+):
     server = live_servers.start("redis-cleanup", redis=private_redis.url, heartbeat_seconds=0.5)
     cookie = session_cookie(agent.user)
     bell = channel(center.pk)
     assert private_redis.subscribers(bell) == 0
 
     clients = [open_stream(server, cookie) for _ in range(3)]
-    assert private_redis.subscribers(bell) == 3
-    assert private_redis.subscribing_clients() == 3
+    assert private_redis.subscribers(bell) == 1  # one subscription per process, whatever its streams
+    assert private_redis.subscribing_clients() == 1
+    with open_stream(server, session_cookie(outsider.user)):  # another center: a second channel, same connection
+        assert private_redis.subscribers(channel(other_center.pk)) == 1
+        assert private_redis.subscribing_clients() == 1
+    eventually(lambda: private_redis.subscribers(channel(other_center.pk)) == 0, message="its channel left")
+    clients[0].close()
+    assert private_redis.subscribers(bell) == 1  # the center's other streams still listen
     for client in clients:
         client.close()
 

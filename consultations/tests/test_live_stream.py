@@ -12,9 +12,8 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from consultations import lifecycle
-from consultations.live import feed
 from consultations.models import Consultation, Event, Message
-from counsel_center.models import Member
+from counsel_center.models import Center, Member
 from counsel_center.tests.factories import UserFactory
 
 from .live import (
@@ -47,12 +46,20 @@ def quiet_server(live_servers):
     return live_servers.get("quiet", poll_seconds=30, heartbeat_seconds=30)
 
 
-def event_ids(center, after: int = 0) -> list[int]:
-    return list(Event.objects.filter(center=center, id__gt=after).order_by("id").values_list("id", flat=True))
+def cursors(center, after: str = "0-0") -> list[str]:
+    """The center's Events after `after`, as the stream sends them: in (xid, id) order, written as their cursors."""
+    start = tuple(int(part) for part in after.split("-"))
+    rows = Event.objects.filter(center=center).order_by("xid", "id").values_list("xid", "id")
+    return [f"{xid}-{pk}" for xid, pk in rows if (xid, pk) > start]
 
 
-def last_event_id(center) -> int:
-    return (event_ids(center) or [0])[-1]
+def last_cursor(center) -> str:
+    return (cursors(center) or ["0-0"])[-1]
+
+
+def stored(messages) -> list[str]:
+    """The cursors of the Events among `messages` (the SSE messages with an `id:`)."""
+    return [m.id for m in messages if m.id]
 
 
 # --- who may read ----------------------------------------------------------------------------------
@@ -90,11 +97,11 @@ def test_a_stream_carries_only_its_own_centers_events(server, center, other_cent
         post_message(server, other_center, "베타 센터에 문의합니다")
 
         # Alpha's events were committed first: had they leaked, they would come first.
-        beta_ids = {beta.next_event(timeout=10).json["id"], beta.next_event(timeout=10).json["id"]}
-        alpha_ids = {alpha.next_event(timeout=10).json["id"], alpha.next_event(timeout=10).json["id"]}
+        beta_ids = {beta.next_stored(timeout=10).id, beta.next_stored(timeout=10).id}
+        alpha_ids = {alpha.next_stored(timeout=10).id, alpha.next_stored(timeout=10).id}
 
-    assert alpha_ids == set(event_ids(center))
-    assert beta_ids == set(event_ids(other_center))
+    assert alpha_ids == set(cursors(center))
+    assert beta_ids == set(cursors(other_center))
     assert not alpha_ids & beta_ids
 
 
@@ -135,13 +142,15 @@ def test_each_message_carries_the_ids_the_page_needs(server, center, agent, cust
         posted = post_message(server, center, "환불 문의")
         created = client.next_event("consultation.created")
         message = client.next_event("message.created")
-        counts = client.next_event()
+        summaries = [client.next_event() for _ in range(3)]
         lifecycle.do_assign_to_me(lifecycle_consultation(posted), actor=agent)
         assigned = client.next_event("consultation.assigned")
+        assigned_summaries = [client.next_event() for _ in range(3)]
 
     stored = Message.objects.get(pk=posted.body["message_id"])
     assert set(message.json) == CONTRACT_KEYS
-    assert message.id == str(message.json["id"])
+    event = Event.objects.get(pk=message.json["id"])
+    assert message.id == f"{event.xid}-{event.pk}"  # the cursor a reconnect resumes from
     assert message.json == {
         "id": message.json["id"],
         "kind": "message.created",
@@ -156,10 +165,19 @@ def test_each_message_carries_the_ids_the_page_needs(server, center, agent, cust
     }
     assert datetime.fromisoformat(message.json["at"]).tzinfo is not None
     assert created.json["message"] is None
-    # counts.changed after a batch with consultation events: no id, so the cursor stays.
-    assert counts.event == "counts.changed"
-    assert counts.id is None and "id:" not in counts.raw
-    assert counts.json == {"id": message.json["id"]}
+    # After the batch, what changed for the page: no id, so the cursor stays.
+    public_id = posted.body["consultation_id"]
+    assert [(m.event, m.data) for m in summaries] == [
+        ("counts.changed", f'{{"id":{message.json["id"]}}}'),
+        ("consultation.changed", public_id),
+        ("conversation.changed", public_id),
+    ]
+    assert all(m.id is None and "id:" not in m.raw for m in summaries)
+    assert [(m.event, m.data) for m in assigned_summaries] == [
+        ("counts.changed", f'{{"id":{assigned.json["id"]}}}'),
+        ("consultation.changed", public_id),
+        ("conversation.changed", public_id),
+    ]
     # the consultation's current state: the assignee and status after the change
     assert assigned.json["actor"] == agent.pk
     assert assigned.json["assignee"] == agent.pk
@@ -173,43 +191,63 @@ def lifecycle_consultation(posted):
 # --- the cursor ------------------------------------------------------------------------------------
 
 
+def test_a_customer_change_says_customer_changed(server, center, agent, customer):
+    with open_stream(server, session_cookie(agent.user)) as client:
+        lifecycle.do_update_friend_status(center, user_key=customer.user_key, is_friend=not customer.is_friend)
+        updated = client.next_event("customer.updated")
+        changed = client.next_event()
+
+    assert updated.json["customer"] == customer.pk
+    assert (changed.event, changed.data, changed.id) == ("customer.changed", str(customer.pk), None)
+
+
 def test_without_a_cursor_the_stream_starts_now(server, center, agent):
     post_message(server, center, "먼저 온 문의")
-    before = last_event_id(center)
+    before = cursors(center)
 
     with open_stream(server, session_cookie(agent.user)) as client:
         post_message(server, center, "나중 문의")
-        first = client.next_event()
+        first = client.next_stored()
 
-    assert first.json["id"] > before
+    assert first.id not in before
     assert first.event == "message.created"  # the open consultation's next message; nothing older
 
 
-def test_last_query_parameter_starts_after_that_id(server, center, agent):
+def test_last_query_parameter_starts_after_that_cursor(server, center, agent):
     post_message(server, center, "첫 문의")
-    ids = event_ids(center)
+    sent = cursors(center)
 
-    with stream(server, session_cookie(agent.user), last=ids[0]) as client:
-        received = [client.next_event().json["id"] for _ in ids[1:]]
+    with stream(server, session_cookie(agent.user), last=sent[0]) as client:
+        received = [client.next_stored().id for _ in sent[1:]]
 
-    assert received == ids[1:]
+    assert received == sent[1:]
 
 
 def test_last_event_id_header_wins_over_the_query_parameter(server, center, agent):
     post_message(server, center, "첫 문의")
     post_message(server, center, "둘째 문의")
-    ids = event_ids(center)
-    assert len(ids) == 3
+    sent = cursors(center)
+    assert len(sent) == 3
 
-    with stream(server, session_cookie(agent.user), last=0, last_event_id=ids[1]) as client:
-        first = client.next_event()
+    with stream(server, session_cookie(agent.user), last="0-0", last_event_id=sent[1]) as client:
+        first = client.next_stored()
 
-    assert first.json["id"] == ids[2]
+    assert first.id == sent[2]
 
 
 @pytest.mark.parametrize(
     ("last", "last_event_id"),
-    [("abc", None), ("-1", None), ("1.5", None), (str(2**63), None), (None, "12x"), ("1", "x")],
+    [
+        ("abc", None),
+        ("-1", None),
+        ("1.5", None),
+        ("12", None),  # an event id alone: the cursor is the pair
+        ("1-", None),
+        (f"{2**63}-1", None),
+        (f"1-{2**63}", None),
+        (None, "12x"),
+        ("1-1", "x"),
+    ],
 )
 def test_a_malformed_cursor_is_a_400(server, agent, last, last_event_id):
     with stream(server, session_cookie(agent.user), last=last, last_event_id=last_event_id) as client:
@@ -224,26 +262,24 @@ def test_an_empty_cursor_means_no_cursor(server, agent):
 
 def test_a_reconnect_with_last_event_id_gets_every_event_in_between_once(server, center, agent):
     cookie = session_cookie(agent.user)
-    start = last_event_id(center)
+    start = last_cursor(center)
     first = open_stream(server, cookie, last=start)
     post_message(server, center, "하나")
     post_message(server, center, "둘")
     seen = []
     while [m.event for m in seen].count("message.created") < 2:
-        seen.append(first.next_event(timeout=10))
+        seen.append(first.next_stored(timeout=10))
     first.close()  # dropped, as a network would drop it
 
     for text in ("셋", "넷", "다섯"):
         post_message(server, center, text)
-    expected = event_ids(center, after=start)
-    resume_from = max(int(m.id) for m in seen if m.id)
+    expected = cursors(center, after=start)
     # A browser reconnects to the same URL (?last= from the page) and adds Last-Event-ID.
-    with stream(server, cookie, last=start, last_event_id=resume_from) as second:
-        while not seen or max(int(m.id) for m in seen if m.id) < expected[-1]:
-            seen.append(second.next_event(timeout=10))
+    with stream(server, cookie, last=start, last_event_id=stored(seen)[-1]) as second:
+        while len(stored(seen)) < len(expected):
+            seen.append(second.next_stored(timeout=10))
 
-    received = [int(m.id) for m in seen if m.id]
-    assert received == expected, "every event exactly once, in order"
+    assert stored(seen) == expected, "every event exactly once, in order"
 
 
 # --- what an idle stream holds ---------------------------------------------------------------------
@@ -315,77 +351,105 @@ def test_open_streams_hold_no_thread_each(server, agent):
 # --- commit order --------------------------------------------------------------------------------
 
 
-@needs_postgresql
-def test_an_event_that_commits_after_a_higher_id_is_not_skipped(server, center, agent):
-    """PostgreSQL draws ids at insert but commits in any order: the stream waits for the lower id.
+def in_thread(body, *, ready: threading.Event, release: threading.Event):
+    """Run `body(ready, release)` in a transaction of its own on another thread (another connection); join with it."""
+    failures: list[BaseException] = []
 
-    A transaction inserts Events and stays open; meanwhile a webhook call
-    inserts Events with higher ids and commits. A stream that sent those and
-    moved its cursor past them would never send the first transaction's.
-    """
-    inserted, release = threading.Event(), threading.Event()
-    failures = []
-
-    def slow_transaction() -> None:
+    def run() -> None:
         try:
             with transaction.atomic():
-                lifecycle.do_receive_customer_message(center, user_key="slow-customer", text="늦게 커밋")
-                inserted.set()
-                release.wait(10)
+                body(ready, release)
         except BaseException as error:
             failures.append(error)
+            ready.set()
         finally:
             connection.close()
 
-    start = last_event_id(center)
+    thread = threading.Thread(target=run)
+    thread.start()
+
+    def join() -> None:
+        release.set()
+        thread.join(timeout=20)
+        assert not thread.is_alive(), "the other transaction did not end"
+        assert not failures, failures
+
+    return join
+
+
+@needs_postgresql
+def test_an_event_that_commits_after_a_higher_id_is_neither_skipped_nor_overtaken(server, center, agent):
+    """Ids are drawn at insert, commits come in any order: B's higher ids wait until A, open before them, ends.
+
+    Transaction A inserts Events and stays open; a webhook call (B) inserts
+    Events with higher ids and commits. A stream that sent B's and moved its
+    cursor past them would never send A's: it sends neither until A commits,
+    then both, A's first, each once.
+    """
+    start = last_cursor(center)
     with open_stream(server, session_cookie(agent.user)) as client:
-        slow = threading.Thread(target=slow_transaction)
-        slow.start()
+
+        def slow(ready, release) -> None:
+            lifecycle.do_receive_customer_message(center, user_key="slow-customer", text="늦게 커밋")
+            ready.set()
+            release.wait(20)
+
+        inserted, release = threading.Event(), threading.Event()
+        join = in_thread(slow, ready=inserted, release=release)
         try:
             assert inserted.wait(10)
             post_message(server, center, "먼저 커밋", user_key="fast-customer")
-            time.sleep(1.2)  # the stream reads at least once meanwhile, and sees only the higher ids
-            early = [m for m in client.pending() if m.event]
+            time.sleep(2.5)  # longer than any "give up waiting" rule would wait; the stream polls every second
+            early = client.pending()
         finally:
-            release.set()
-            slow.join(timeout=10)
-        assert not failures
-        expected = event_ids(center, after=start)
-        assert len(expected) == 4
-        received = [int(m.id) for m in early if m.id]
+            join()
+        expected = cursors(center, after=start)
+        received = stored(early)
         while len(received) < len(expected):
-            message = client.next_event(timeout=10)
-            if message.id:
-                received.append(int(message.id))
+            received.append(client.next_stored(timeout=10).id)
 
-    assert received == expected
+    assert stored(early) == [], "nothing sent while an older transaction with Events was open"
+    assert len(expected) == 4 and received == expected
+    slow_ids = set(Event.objects.filter(center=center, customer__user_key="slow-customer").values_list("id", flat=True))
+    fast_ids = set(Event.objects.filter(center=center, customer__user_key="fast-customer").values_list("id", flat=True))
+    assert max(slow_ids) < min(fast_ids), "A's ids are the lower ones"
+    assert [int(c.split("-")[1]) for c in received] == sorted(slow_ids) + sorted(fast_ids)
 
 
 @needs_postgresql
-def test_a_transaction_left_open_holds_the_streams_back_once_and_briefly(server, center, agent):
-    """Waiting for lower ids has a bound (feed.SETTLE_MAX_SECONDS), paid once per stuck transaction."""
-    inserted, release = threading.Event(), threading.Event()
+def test_a_transaction_that_began_first_comes_first_whatever_its_ids(server, center, other_center, agent, manager):
+    """B takes its transaction id first but inserts its Event last: the stream sends B's before A's lower ids.
 
-    def stuck_transaction() -> None:
-        try:
-            with transaction.atomic():
-                lifecycle.do_receive_customer_message(center, user_key="stuck-customer", text="멈춘 트랜잭션")
-                inserted.set()
-                release.wait(20)
-        finally:
-            connection.close()
-
+    B locks a row of another center (so PostgreSQL gives it a transaction id) and waits; a
+    webhook call (A) inserts Events and commits; then B inserts its Event
+    (a higher id) and commits. A's Events wait for B, and come after it.
+    """
+    consultation = lifecycle.do_receive_customer_message(center, user_key="first-customer", text="문의").consultation
+    start = last_cursor(center)
     with open_stream(server, session_cookie(agent.user)) as client:
-        stuck = threading.Thread(target=stuck_transaction)
-        stuck.start()
+
+        def first_in(ready, release) -> None:
+            list(Center.objects.select_for_update().filter(pk=other_center.pk))  # takes a transaction id
+            ready.set()
+            release.wait(20)
+            lifecycle.do_set_important(consultation, actor=manager, important=True)
+
+        locked, release = threading.Event(), threading.Event()
+        join = in_thread(first_in, ready=locked, release=release)
         try:
-            assert inserted.wait(10)
-            first = post_message(server, center, "첫 문의", user_key="customer-a")
-            arrived = client.next_event("message.created", timeout=10)
-            assert arrived.at - first.sent_at < feed.SETTLE_MAX_SECONDS + POLL_BOUND_SECONDS
-            second = post_message(server, center, "둘째 문의", user_key="customer-b")
-            arrived = client.next_event("message.created", timeout=10)
-            assert arrived.at - second.sent_at < POLL_BOUND_SECONDS  # no second wait for the same transaction
+            assert locked.wait(10)
+            post_message(server, center, "나중에 시작, 먼저 커밋", user_key="second-customer")
+            time.sleep(1.5)
+            early = client.pending()
         finally:
-            release.set()
-            stuck.join(timeout=10)
+            join()
+        expected = cursors(center, after=start)
+        received = stored(early)
+        while len(received) < len(expected):
+            received.append(client.next_stored(timeout=10).id)
+
+    assert stored(early) == []
+    important = Event.objects.get(consultation=consultation, kind=Event.Kind.IMPORTANT_SET)
+    later = Event.objects.filter(center=center, customer__user_key="second-customer").order_by("id")
+    assert important.pk > max(e.pk for e in later), "B's Event has the highest id ..."
+    assert received == expected == [f"{important.xid}-{important.pk}", *[f"{e.xid}-{e.pk}" for e in later]]

@@ -3,6 +3,9 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
 
 from consultations import lifecycle
 from consultations.models import CloseReason, Consultation, Event, Message, Status
@@ -267,3 +270,80 @@ def test_a_text_at_the_length_limit_is_received(center):
 def test_a_missing_or_too_long_customer_key_is_refused(center, user_key):
     with refused("bad_user_key", "The customer key is missing or too long."):
         customer_writes(center, user_key=user_key)
+
+
+# --- the caller's transaction ----------------------------------------------------------------
+# The webhook opens the transaction and records the channel's event id in it;
+# the customer-side functions join it with `atomic(savepoint=False)`.
+
+
+def test_it_joins_the_callers_transaction_without_a_savepoint(center, customer):
+    with CaptureQueriesContext(connection) as queries:  # inside the test's own transaction
+        customer_writes(center, "첫 번째", user_key=customer.user_key)
+        lifecycle.do_switch_to_chatbot(center, user_key=customer.user_key)
+        lifecycle.do_update_friend_status(center, user_key=customer.user_key, is_friend=True)
+
+    assert not [query["sql"] for query in queries.captured_queries if "SAVEPOINT" in query["sql"].upper()]
+
+
+def test_a_failure_inside_rolls_back_the_callers_whole_transaction(center, customer):
+    def fail(sender, instance, created, **kwargs):
+        raise RuntimeError("the event could not be recorded")
+
+    post_save.connect(fail, sender=Event, weak=False)
+    try:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Customer.objects.filter(pk=customer.pk).update(memo="the caller's own write")
+            customer_writes(center, user_key=customer.user_key)
+    finally:
+        post_save.disconnect(fail, sender=Event)
+
+    customer.refresh_from_db()
+    assert customer.memo == ""
+    assert not Consultation.objects.exists() and not Message.objects.exists()
+
+
+def test_a_blocked_customer_leaves_the_callers_transaction_usable(center, customer):
+    customer_rules.do_block_customer(customer, actor=None, reason="abuse")
+
+    with transaction.atomic():
+        with pytest.raises(lifecycle.Refused):
+            customer_writes(center, user_key=customer.user_key, profile_nickname="새이름")
+        Customer.objects.filter(pk=customer.pk).update(memo="the caller goes on")
+
+    customer.refresh_from_db()
+    assert (customer.memo, customer.profile_nickname) == ("the caller goes on", "김민지")
+
+
+# --- friend status and chatbot switch ----------------------------------------------------------
+
+
+def test_a_friend_status_change_is_an_event_and_a_repeat_is_not(center, customer):
+    assert customer.is_friend is False
+
+    lifecycle.do_update_friend_status(center, user_key=customer.user_key, is_friend=True)
+    lifecycle.do_update_friend_status(center, user_key=customer.user_key, is_friend=True)
+    lifecycle.do_update_friend_status(center, user_key="kakao-new", is_friend=True)  # first contact
+
+    customer.refresh_from_db()
+    assert customer.is_friend is True
+    events = Event.objects.filter(kind=Event.Kind.CUSTOMER_UPDATED).order_by("pk")
+    assert [(e.customer.user_key, e.data) for e in events] == [
+        (customer.user_key, {"fields": ["is_friend"]}),
+        ("kakao-new", {"fields": ["is_friend"]}),
+    ]
+
+
+def test_a_chatbot_switch_closes_the_open_consultation_and_a_new_customer_opens_nothing(center, customer):
+    opened = customer_writes(center, user_key=customer.user_key)
+
+    switched = lifecycle.do_switch_to_chatbot(center, user_key=customer.user_key)
+    newcomer = lifecycle.do_switch_to_chatbot(center, user_key="kakao-new", profile_nickname="새 고객")
+
+    assert switched.closed and switched.consultation == opened.consultation
+    opened.consultation.refresh_from_db()
+    assert (opened.consultation.status, opened.consultation.close_reason) == (
+        Status.CLOSED,
+        CloseReason.CHATBOT_SWITCH,
+    )
+    assert (newcomer.consultation, newcomer.customer.profile_nickname) == (None, "새 고객")

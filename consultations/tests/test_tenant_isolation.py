@@ -72,6 +72,7 @@ URL_ARGUMENTS = {
     "chat-pane": ["public_id"],
     "chat-messages": ["public_id"],
     "chat-messages-since": ["public_id"],
+    "chat-read": ["public_id"],
     "chat-retry-delivery": ["public_id", "message_id"],
     "chat-assign-to-me": ["public_id"],
     "chat-change-assignee": ["public_id"],

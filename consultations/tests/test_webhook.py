@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError, connection
+from django.db.models.signals import post_save, pre_save
 from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from consultations import file_policy, signing
@@ -159,6 +162,106 @@ def test_the_same_event_id_in_another_center_is_not_a_duplicate(client, center, 
 
     assert answer["duplicate"] is False
     assert Consultation.objects.filter(center=other_center).count() == 1
+
+
+# --- one transaction, through the models ---------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_is_one_transaction_of_seven_statements_without_a_savepoint(center):
+    post_json(
+        Client(), "alpha", text_event("처음 문의"), secret=SECRET
+    )  # first contact: the customer, the consultation
+
+    with CaptureQueriesContext(connection) as queries:
+        response = post_json(Client(), "alpha", text_event("두 번째 메시지"), secret=SECRET)
+
+    assert response.status_code == 200
+    statements = [query["sql"].split()[0].upper() for query in queries.captured_queries]
+    assert statements.count("BEGIN") <= 1  # PostgreSQL and SQLite's IMMEDIATE mode name it; one transaction
+    assert "SAVEPOINT" not in statements
+    # The center; then in the view's transaction: the customer locked with its block state, its open
+    # consultation locked, the message, the consultation's last message, the message's event, the
+    # channel event with its answer.
+    assert [s for s in statements if s not in ("BEGIN", "COMMIT")] == [
+        "SELECT",
+        "SELECT",
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "INSERT",
+        "INSERT",
+    ]
+
+
+def test_every_row_the_webhook_writes_goes_through_save(client, center):
+    saved = []
+
+    def receiver(sender, instance, created, **kwargs):
+        saved.append((sender.__name__, created))
+
+    models = (Customer, Consultation, Message, Event, ChannelEvent)
+    for model in models:
+        post_save.connect(receiver, sender=model, weak=False)
+    try:
+        post_json(client, "alpha", text_event("첫 메시지"), secret=SECRET)
+        saved.append("--")
+        post_json(client, "alpha", text_event("두 번째"), secret=SECRET)
+    finally:
+        for model in models:
+            post_save.disconnect(receiver, sender=model)
+
+    assert saved == [
+        ("Customer", True),
+        ("Consultation", True),
+        ("Event", True),  # consultation.created
+        ("Message", True),
+        ("Consultation", False),  # its last message
+        ("Event", True),  # message.created
+        ("ChannelEvent", True),
+        "--",
+        ("Message", True),
+        ("Consultation", False),
+        ("Event", True),
+        ("ChannelEvent", True),
+    ]
+
+
+def test_the_effect_and_the_record_commit_or_roll_back_together(client, center):
+    def refuse(sender, instance, **kwargs):
+        raise DatabaseError("the channel event could not be stored")
+
+    pre_save.connect(refuse, sender=ChannelEvent, weak=False)
+    try:
+        with pytest.raises(DatabaseError):
+            post_json(client, "alpha", text_event("저장되지 않을 메시지"), secret=SECRET)
+    finally:
+        pre_save.disconnect(refuse, sender=ChannelEvent)
+
+    assert sum(rows().values()) == 0  # no customer, consultation, message or event without its record
+
+    assert post_json(client, "alpha", text_event("다시 보냅니다"), secret=SECRET).status_code == 200
+    assert rows() == {
+        "Customer": 1,
+        "Consultation": 1,
+        "Message": 1,
+        "Event": 2,
+        "ChannelEvent": 1,
+        "Attachment": 0,
+    }
+
+
+def test_a_repeat_of_a_chatbot_switch_closes_nothing_more(client, center):
+    opened = post_json(client, "alpha", text_event("문의합니다"), secret=SECRET).json()
+    switch = {"event_id": "switch-1", "type": "chatbot_switch", "user_key": "kakao-user-1"}
+    first = post_json(client, "alpha", switch, secret=SECRET).json()
+    before = rows()
+
+    repeat = post_json(client, "alpha", switch, secret=SECRET).json()
+
+    assert first["consultation_id"] == opened["consultation_id"]
+    assert repeat == {**first, "duplicate": True}
+    assert rows() == before
 
 
 # --- signatures -------------------------------------------------------------------------

@@ -15,7 +15,13 @@ from .helpers import run_in_parallel
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
 
 
-def test_two_parallel_copies_of_one_event_store_it_once(center):
+@pytest.mark.parametrize("known_customer", [False, True], ids=["first contact", "known customer"])
+def test_two_parallel_copies_of_one_event_store_it_once(request, center, known_customer):
+    # First contact: both copies try to create the customer, one waits on the other's insert. A known
+    # customer: the second copy waits for the first's lock on the customer row. Either way the loser's
+    # ChannelEvent insert fails on the unique key, its transaction rolls back, and it answers as a duplicate.
+    if known_customer:
+        request.getfixturevalue("customer")  # kakao-user-1, the event's customer
     body = json.dumps(text_event("동시에 두 번 도착한 메시지"), ensure_ascii=False).encode()
     headers = signing.signed_headers(center.webhook_secret, body, timestamp=int(time.time()))
 

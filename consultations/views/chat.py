@@ -2,6 +2,7 @@
 
     GET  consultations/<public_id>/chat                       the whole pane, for an HTMX refresh
     GET  consultations/<public_id>/messages?before=<id>       an older page of the message list
+    POST consultations/<public_id>/read                       the pane is on screen: mark it read up to `upto`
     POST consultations/<public_id>/messages                   send a text message (R7, R8)
     POST consultations/<public_id>/messages/<id>/retry        send a failed message again (SPEC §7)
     POST consultations/<public_id>/assign-to-me               R4
@@ -15,6 +16,7 @@ center's is a 404, R1), makes one `lifecycle` call and answers with the pane
 re-rendered: a refusal shows its message in place, a change also fires
 `consultation-changed` so the list and the details refresh. The rules live in
 lifecycle; the template only leaves out buttons lifecycle would refuse anyway.
+GETs only read: the pane posts its read mark once it is shown (`read`).
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from functools import partial
 from django.contrib import messages as flash
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from counsel_center.membership import member_required
 from counsel_center.models import Member
@@ -207,10 +210,11 @@ def assignee_choices(consultation: Consultation) -> list[AssigneeChoice]:
     ]
 
 
-def mark_read(member: Member, consultation: Consultation) -> None:
-    """The member has read the consultation up to its last message: one upsert."""
+def mark_read(member: Member, consultation: Consultation, *, upto: int | None = None) -> None:
+    """The member has read the consultation up to message `upto` (default: its last message): one upsert."""
+    upto = (consultation.last_message_id or 0) if upto is None else upto
     ReadMark.objects.bulk_create(
-        [ReadMark(member=member, consultation=consultation, last_read_message_id=consultation.last_message_id or 0)],
+        [ReadMark(member=member, consultation=consultation, last_read_message_id=upto)],
         update_conflicts=True,
         unique_fields=["member", "consultation"],
         update_fields=["last_read_message_id"],
@@ -225,14 +229,13 @@ def list_query(request: HttpRequest) -> str:
 
 
 def chat_context(request: HttpRequest, consultation: Consultation, *, error: str = "", draft: str = "") -> dict:
-    """Everything `chat.html#chat_pane` renders; opening the pane marks the consultation read.
+    """Everything `chat.html#chat_pane` renders; it only reads (the pane posts its read mark once shown: `read`).
 
     `consultation` comes from `access_consultation` (center, customer and
-    assignee joined). Queries: the read mark, the message page (2–3), and the
-    assignee choices when the member may change the assignee.
+    assignee joined). Queries: the message page (2–3), and the assignee
+    choices when the member may change the assignee.
     """
     member = request.member
-    mark_read(member, consultation)
     is_open = consultation.status != Status.CLOSED
     mine_or_admin = lifecycle.is_assignee_or_admin(consultation, member)
     can_change_assignee = is_open and mine_or_admin  # R6; lifecycle checks it again
@@ -275,7 +278,7 @@ def _pane(
     context = chat_context(request, consultation, error=error, draft=draft)
     response = render(request, "consultations/chat.html#chat_pane", context)
     if changed:
-        response["HX-Trigger"] = CHANGED
+        trigger_client_event(response, CHANGED)
     return response
 
 
@@ -335,6 +338,23 @@ def older_messages(request: HttpRequest, public_id: str) -> HttpResponse:
         "chat_list_query": list_query(request),
     }
     return render(request, "consultations/chat.html#message_list", context)
+
+
+@require_POST
+@member_required
+def read(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The pane is on screen: the member has read up to `upto`, the newest message it showed.
+
+    A POST of its own (chat.html sends it when the pane loads) so that opening
+    or refreshing the pane, a GET, writes nothing. A mark is never set past the
+    consultation's last message; no pane shows one that is not there yet.
+    """
+    consultation = access_consultation(request.member, public_id)
+    upto = _id(request.POST.get("upto"))
+    if upto is None:
+        return HttpResponseBadRequest()
+    mark_read(request.member, consultation, upto=min(upto, consultation.last_message_id or 0))
+    return HttpResponse(status=204)
 
 
 @require_POST
@@ -443,6 +463,7 @@ def close(request: HttpRequest, public_id: str) -> HttpResponse:
 urlpatterns = [
     path("consultations/<str:public_id>/chat", pane, name="chat-pane"),
     path("consultations/<str:public_id>/messages", messages, name="chat-messages"),
+    path("consultations/<str:public_id>/read", read, name="chat-read"),
     path("consultations/<str:public_id>/messages/<int:message_id>/retry", retry_delivery, name="chat-retry-delivery"),
     path("consultations/<str:public_id>/assign-to-me", assign_to_me, name="chat-assign-to-me"),
     path("consultations/<str:public_id>/assignee", change_assignee, name="chat-change-assignee"),

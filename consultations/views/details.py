@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from counsel_center.membership import member_required
 from counsel_center.models import Member
@@ -318,9 +319,7 @@ def _changed(request: HttpRequest, customer: Customer) -> HttpResponse:
     if not request.htmx:
         consultation = _posted_consultation(request, customer)
         return redirect("console-consultation", consultation.public_id) if consultation else redirect("console")
-    response = _customer_block(request, customer)
-    response["HX-Trigger"] = "consultation-changed"
-    return response
+    return trigger_client_event(_customer_block(request, customer), "consultation-changed")
 
 
 urlpatterns = [

@@ -26,7 +26,6 @@ from ..filters import (
     ConsultationListFilter,
     TabCount,
     default_tab,
-    rank_matches,
     tab_counts,
 )
 from ..models import Consultation, Status
@@ -49,8 +48,8 @@ def list_state(query: QueryDict) -> dict[str, str]:
 class ListPage:
     """One page of a tab's rows, read as PAGE_SIZE + 1 rows: the extra one only tells that a next page exists.
 
-    `num_pages` is None when the tab's count is capped ("999+"): the pager
-    then shows the page number alone.
+    `num_pages` is None when the tab's count is capped ("999+") or a search's
+    lower bound ("12+"): the pager then shows the page number alone.
     """
 
     rows: list[Consultation]
@@ -90,8 +89,8 @@ def asked_page(value: str | None) -> int:
 
 
 def last_page(count: TabCount) -> int | None:
-    """The number of pages of a tab, unknown (None) when its count is capped."""
-    return None if count.capped else max(1, -(-count.count // PAGE_SIZE))
+    """The number of pages of a tab, unknown (None) when its count is capped or a lower bound."""
+    return None if count.capped or count.at_least else max(1, -(-count.count // PAGE_SIZE))
 
 
 def read_page(queryset, number: int, count: TabCount) -> ListPage:
@@ -101,20 +100,6 @@ def read_page(queryset, number: int, count: TabCount) -> ListPage:
     start = (number - 1) * PAGE_SIZE
     rows = list(queryset[start : start + PAGE_SIZE + 1])
     return ListPage(rows=rows[:PAGE_SIZE], number=number, has_next=len(rows) > PAGE_SIZE, num_pages=pages)
-
-
-def read_ranked_page(narrowed, base, state: dict, number: int) -> tuple[dict[str, TabCount], ListPage]:
-    """A rare search term's tab counts and page: its matches ranked once (`rank_matches`), then the page's rows."""
-    for _attempt in range(2):
-        start = (number - 1) * PAGE_SIZE
-        counted, ids = rank_matches(narrowed, state["scope"], state["tab"], start=start, size=PAGE_SIZE + 1)
-        pages = last_page(counted[state["tab"]])
-        if number <= pages:
-            break
-        number = pages  # beyond the end (an old link): the last page, as for the other tabs
-    rows = list(base.filter(pk__in=ids)) if ids else []
-    page = ListPage(rows=rows[:PAGE_SIZE], number=number, has_next=len(rows) > PAGE_SIZE, num_pages=pages)
-    return counted, page
 
 
 # What a row shows (list.html): the page's rows read only these columns. A field not listed here would be read
@@ -149,21 +134,16 @@ def list_context(request: HttpRequest, open_pk: int | None = None) -> dict:
     """Everything the list pane renders: state, tab counts and one page of rows.
 
     Three queries, nothing counted twice: without a search, the open tabs'
-    counts, the closed tab's count up to a cap, the page; with a search, a
-    probe of the term (filters.search_is_common), then for a common term the
-    counts up to a cap and the page, for a rare one its matches ranked (the
-    counts and the page's ids at once) and the page's rows.
+    counts, the closed tab's count up to a cap, the page; with a search, its
+    matches (filters.ConsultationListFilter, search.newest_matches), their
+    tab counts, the page.
     """
     state = list_state(request.GET)
     base = Consultation.objects.for_list(request.member, state["scope"]).only(*ROW_FIELDS)
-    filterset = ConsultationListFilter({"flag": state["flag"], "q": state["q"]}, queryset=base)
+    filterset = ConsultationListFilter({"flag": state["flag"], "q": state["q"]}, queryset=base, request=request)
     narrowed = filterset.qs
-    number = asked_page(request.GET.get("page"))
-    if filterset.common_term is False:
-        counted, page = read_ranked_page(narrowed, base, state, number)
-    else:
-        counted = tab_counts(narrowed, state["scope"], common_term=bool(filterset.common_term))
-        page = read_page(narrowed.filter(status=state["tab"]), number, counted[state["tab"]])
+    counted = tab_counts(narrowed, state["scope"], matches=filterset.matches)
+    page = read_page(narrowed.filter(status=state["tab"]), asked_page(request.GET.get("page")), counted[state["tab"]])
     prepare_rows(request, page.rows, open_pk)
     tabs = [(status, Status(status).label, counted[status]) for status in TABS[state["scope"]]]
     return {"state": state, "tabs": tabs, "scopes": SCOPES, "flags": FLAGS, "page": page}

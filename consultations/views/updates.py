@@ -1,10 +1,12 @@
-"""What the console's live updates fetch after an event arrives (the stream itself: consultations/live/stream.py).
+"""What the console's live updates fetch when the stream says something changed (the stream: consultations/live/).
 
-    GET consultations/<public_id>/messages/since?after=<event id>   the open chat's lines after that event
-    GET consultations/waiting-count                                 how many consultations wait for me (JSON)
+    GET consultations/<public_id>/messages/since?from=<message id>   the open chat's lines from that message on
+    GET consultations/waiting-count                                  how many consultations wait for me (JSON)
 
-static/js/live.js calls these when the stream says something changed; both
-look everything up inside the member's center like every other view.
+The chat's message list asks for its lines again on the stream's
+`conversation.changed` (templates/consultations/chat.html) and morphs into
+them; static/js/live.js asks for the waiting count. Both only read, and look
+everything up inside the member's center like every other view.
 """
 
 from __future__ import annotations
@@ -16,36 +18,37 @@ from django.views.decorators.http import require_GET
 
 from counsel_center.membership import member_required
 
-from ..access import access_consultation
+from ..access import access_consultation, access_message
 from ..live import feed
-from ..models import Consultation, Status
-from .chat import HIDDEN_EVENTS, MessagePage, _id, chat_items, list_query, mark_read
+from ..models import Consultation, Message, Status
+from .chat import HIDDEN_EVENTS, MessagePage, _id, chat_items
 
-# More events than this after the cursor: the page re-reads the whole pane instead.
-MAX_EVENTS = 200
+# A list that grew longer than this while it was open keeps only its newest lines (the older load again on scroll).
+MAX_MESSAGES = 200
 
 
-def lines_since(consultation: Consultation, after: int) -> tuple[MessagePage, bool]:
-    """The chat lines of the consultation's events after `after`, oldest first, and whether more were left out.
+def lines_from(consultation: Consultation, first: Message | None) -> MessagePage:
+    """The chat's lines from message `first` on (from the beginning when None), as the list shows them.
 
-    A message event brings its message (new, or with a new delivery state);
-    other events bring their system line. Queries: the events, the messages,
-    and the members the events name (only when there are any).
+    `first` is the oldest message of a list that has older ones to load, so
+    the events are those from its time on, as `chat.message_page` pages them.
+    Queries: the messages, the events, and the members the events name (only
+    when there are any).
     """
-    events = list(consultation.events.filter(id__gt=after).order_by("id")[: MAX_EVENTS + 1])
-    more = len(events) > MAX_EVENTS
-    events = events[:MAX_EVENTS]
-    message_ids = {event.data.get("message_id") for event in events if event.kind in HIDDEN_EVENTS}
-    message_ids.discard(None)
-    messages = []
-    if message_ids:
-        messages = list(consultation.messages.select_related("author__user", "attachment").filter(id__in=message_ids))
-    shown = [event for event in events if event.kind not in HIDDEN_EVENTS]
-    return MessagePage(items=chat_items(messages, shown)), more
+    messages = consultation.messages.select_related("author__user", "attachment").order_by("-id")
+    if first is not None:
+        messages = messages.filter(id__gte=first.pk)
+    rows = list(messages[: MAX_MESSAGES + 1])
+    has_older = first is not None or len(rows) > MAX_MESSAGES
+    rows = rows[:MAX_MESSAGES][::-1]
+    events = consultation.events.exclude(kind__in=HIDDEN_EVENTS)
+    if has_older and rows:
+        events = events.filter(created_at__gte=rows[0].created_at)
+    return MessagePage(items=chat_items(rows, list(events)), older_than=rows[0].pk if has_older and rows else None)
 
 
-def live_cursor(member) -> int:
-    """Where a page rendered now starts its live stream: the center's last event with no lower id still uncommitted."""
+def live_cursor(member) -> feed.Cursor:
+    """Where a page rendered now starts its live stream: after the last Event no older transaction can precede."""
     return feed.start_cursor(member.center_id)
 
 
@@ -53,16 +56,20 @@ def live_cursor(member) -> int:
 @member_required
 def messages_since(request: HttpRequest, public_id: str) -> HttpResponse:
     consultation = access_consultation(request.member, public_id)
-    after = _id(request.GET.get("after")) if request.GET.get("after") != "0" else 0
-    if after is None:
-        raise Http404
-    page, more = lines_since(consultation, after)
-    mark_read(request.member, consultation)  # the member sees these lines now: no unread mark for them
-    context = {"consultation": consultation, "chat_page": page, "chat_list_query": list_query(request)}
-    response = render(request, "consultations/chat.html#message_list", context)
-    if more:
-        response["X-Counsel-More"] = "1"
-    return response
+    first = None
+    if request.GET.get("from"):
+        first_id = _id(request.GET["from"])
+        if first_id is None:
+            raise Http404
+        first = access_message(request.member, consultation, first_id)
+    query = request.GET.copy()
+    query.pop("from", None)
+    context = {
+        "consultation": consultation,
+        "chat_page": lines_from(consultation, first),
+        "chat_list_query": f"?{query.urlencode()}" if query else "",  # the list's state, as on the pane's links
+    }
+    return render(request, "consultations/live.html#chat_lines", context)
 
 
 @require_GET

@@ -255,6 +255,19 @@ def test_it_keeps_every_member_within_the_limits(center):
     )
 
 
+@pytest.mark.parametrize("username", STAFF)
+def test_it_leaves_every_member_room_to_take_and_answer_a_new_inquiry(center, username):
+    # The README's walk-through: a new customer writes, the member assigns it to themselves (R5) and answers (R7).
+    member = Member.objects.get(center=center, user__username=username)
+    received = lifecycle.do_receive_customer_message(center, user_key=f"walk-through-{username}", text="안녕하세요")
+
+    lifecycle.do_assign_to_me(received.consultation.pk, actor=member)
+    lifecycle.do_send_message(received.consultation.pk, actor=member, text="안녕하세요, 무엇을 도와드릴까요?")
+
+    consultation = Consultation.objects.get(pk=received.consultation.pk)
+    assert (consultation.status, consultation.assignee) == (Status.IN_PROGRESS, member)
+
+
 def test_it_leaves_nothing_for_the_idle_sweep_to_close(center):
     # Open consultations that are not on hold wait for the agent, so the real sweep keeps them open.
     assert lifecycle.close_idle(now=timezone.now()) == []

@@ -46,7 +46,7 @@ def test_a_manager_blocks_from_the_details_unblocks_in_the_blocked_list_and_the_
     page.locator("#details-customer .details-badge.is-danger").wait_for()
     first.consultation.refresh_from_db()
     assert first.consultation.status == Status.CLOSED
-    assert customer.active_block().reason == Block.Reason.PROMOTION
+    assert customer.blocks.active().get().reason == Block.Reason.PROMOTION
     do_record_blocked_attempt(center, user_key="kakao-user-1")  # one message refused while blocked
 
     # 차단고객관리 in the top bar: the blocked customer's row.
