@@ -110,10 +110,6 @@ if DATABASE_URL:
     )
 else:
     _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "db.sqlite3")}
-# Threads per web process that run requests (counsel_center/asgi_handler.py).
-# Each holds at most one database connection between requests when
-# CONN_MAX_AGE > 0; with the pool, connections are lent per request instead.
-WEB_THREADS = env_int("WEB_THREADS", 16)
 if _db["ENGINE"] == "django.db.backends.postgresql" and env_int("DB_POOL_MAX_SIZE", 0) > 0:
     # A few connections shared by the process's request threads (docs/operations.md).
     # Django requires CONN_MAX_AGE 0 with it.
@@ -164,13 +160,14 @@ else:
     # kombu's filesystem transport: a broker that needs nothing but a folder,
     # so `make run` works on a machine with Python only.
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "data_folder_processed": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # else ./control, beside the code
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
