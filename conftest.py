@@ -9,14 +9,10 @@ import os
 import pytest
 from django.conf import settings
 
+from consultations.tests.factories import ConsultationFactory
 from counsel_center.models import Member
-from counsel_center.tests.factories import (
-    CenterFactory,
-    ConsultationFactory,
-    CustomerFactory,
-    MemberFactory,
-    UserFactory,
-)
+from counsel_center.tests.factories import CenterFactory, MemberFactory, UserFactory
+from customers.tests.factories import CustomerFactory
 
 
 def pytest_collection_modifyitems(config, items):

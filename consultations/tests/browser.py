@@ -32,7 +32,7 @@ CHROMIUM_ARGS = [
 ]
 TIMEOUT_MS = 10_000
 DESKTOP = {"width": 1280, "height": 900}
-PASSWORD = "password"  # every user of the conftest cast (counsel_center.tests.factories)
+PASSWORD = "password"  # every user of the conftest cast (counsel_center/tests/factories.py)
 
 
 def sync_api() -> ModuleType:

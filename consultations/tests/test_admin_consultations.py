@@ -11,7 +11,8 @@ from django.utils import translation
 
 from consultations import lifecycle
 from consultations.models import CloseReason, Consultation, Event, Status
-from counsel_center.tests.factories import ConsultationFactory, CustomerFactory
+from consultations.tests.factories import ConsultationFactory
+from customers.tests.factories import CustomerFactory
 
 CHANGELIST = "admin:consultations_consultation_changelist"
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from consultations import file_policy, lifecycle
 from consultations.models import DeliveryState, Message, ReadMark, Status
+from consultations.tests.factories import ConsultationFactory, MessageFactory
 from counsel_center import clock
-from counsel_center.tests.factories import ConsultationFactory, MessageFactory
 from customers import rules as customer_rules
 
 from .helpers import T0, consultation_in, customer_writes, fill, in_progress_with, incoming_file

@@ -8,10 +8,11 @@ from django.test import Client
 
 from consultations import lifecycle
 from consultations.models import CloseReason, Event, Status
+from consultations.tests.factories import ConsultationFactory
 from counsel_center import clock
-from counsel_center.tests.factories import ConsultationFactory, CustomerFactory
 from customers import rules as customer_rules
 from customers.models import Block, Report
+from customers.tests.factories import CustomerFactory
 
 from .helpers import T0, consultation_in, customer_writes, db_state, in_progress_with
 

@@ -10,9 +10,11 @@ from django.utils import timezone
 from consultations import filters, lifecycle
 from consultations.models import Status
 from consultations.templatetags.console import tab_count
+from consultations.tests.factories import ConsultationFactory
 from consultations.views import list as list_views
 from counsel_center.membership import SESSION_KEY
-from counsel_center.tests.factories import CenterFactory, ConsultationFactory, CustomerFactory, MemberFactory
+from counsel_center.tests.factories import CenterFactory, MemberFactory
+from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

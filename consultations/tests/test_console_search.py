@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from consultations import filters, search
 from consultations.models import Message, Status
-from counsel_center.tests.factories import ConsultationFactory, CustomerFactory, MessageFactory
+from consultations.tests.factories import ConsultationFactory, MessageFactory
 from customers.models import Customer
+from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

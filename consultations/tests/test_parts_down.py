@@ -19,9 +19,10 @@ from django.urls import reverse
 
 from consultations import delivery
 from consultations.models import DeliveryState, Message, Status
+from consultations.tests.factories import ConsultationFactory, MessageFactory
 from counsel_center import clock
 from counsel_center.settings import redis_cache
-from counsel_center.tests.factories import ConsultationFactory, CustomerFactory, MessageFactory
+from customers.tests.factories import CustomerFactory
 
 from .live import PrivateRedis, eventually
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from consultations import search
 from consultations.models import Status
-from counsel_center.tests.factories import ConsultationFactory, CustomerFactory, MessageFactory
+from consultations.tests.factories import ConsultationFactory, MessageFactory
+from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

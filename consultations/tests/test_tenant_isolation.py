@@ -9,7 +9,8 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from consultations.models import Attachment, Consultation, Favorite, Message, QnA, Status, Template
-from counsel_center.tests.factories import ConsultationFactory, CustomerFactory, MessageFactory
+from consultations.tests.factories import ConsultationFactory, MessageFactory
+from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -1,12 +1,13 @@
-"""factory_boy factories shared by every app's tests."""
+"""factory_boy factories of the project app's models: users, centers, members.
+
+Each app's tests/factories.py builds that app's models (customers/tests/factories.py,
+consultations/tests/factories.py).
+"""
 
 import factory
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
-from consultations.models import Consultation, Message, Status
 from counsel_center.models import Center, Member
-from customers.models import Customer
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -36,41 +37,3 @@ class MemberFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     role = Member.Role.AGENT
     display_name = factory.LazyAttribute(lambda o: o.user.username.title())
-
-
-class CustomerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Customer
-
-    center = factory.SubFactory(CenterFactory)
-    user_key = factory.Sequence(lambda n: f"user-key-{n}")
-    profile_nickname = factory.Sequence(lambda n: f"고객{n}")
-
-
-class ConsultationFactory(factory.django.DjangoModelFactory):
-    """Rows in a given state, for tests that need a starting point.
-
-    Only tests write state this way; the product goes through lifecycle.
-    """
-
-    class Meta:
-        model = Consultation
-
-    center = factory.SubFactory(CenterFactory)
-    customer = factory.SubFactory(CustomerFactory, center=factory.SelfAttribute("..center"))
-    status = Status.UNASSIGNED
-    assignee = None
-    requested_at = factory.LazyFunction(timezone.now)
-    last_activity_at = factory.LazyFunction(timezone.now)
-    assigned_at = factory.LazyAttribute(lambda o: o.requested_at if o.assignee else None)
-    first_response_at = factory.LazyAttribute(lambda o: o.requested_at if o.status == Status.IN_PROGRESS else None)
-
-
-class MessageFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Message
-
-    consultation = factory.SubFactory(ConsultationFactory)
-    sender = Message.Sender.CUSTOMER
-    text = "안녕하세요"
-    created_at = factory.LazyFunction(timezone.now)

@@ -8,14 +8,11 @@ import pytest
 from django.urls import reverse
 
 from consultations.models import Status
+from consultations.tests.factories import ConsultationFactory
 from counsel_center.models import Member
-from counsel_center.tests.factories import (
-    ConsultationFactory,
-    CustomerFactory,
-    MemberFactory,
-    UserFactory,
-)
+from counsel_center.tests.factories import MemberFactory, UserFactory
 from customers.models import Block, Customer
+from customers.tests.factories import CustomerFactory
 
 CHANGELISTS = [
     "admin:counsel_center_center_changelist",

@@ -25,9 +25,10 @@ from consultations import file_links, lifecycle, thumbnails
 from consultations.models import Favorite, Message, QnA, Template
 from consultations.tests import files
 from consultations.tests.helpers import customer_writes, incoming_file
-from counsel_center.tests.factories import CustomerFactory, UserFactory
+from counsel_center.tests.factories import UserFactory
 from customers import rules as customer_rules
 from customers.models import Block
+from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

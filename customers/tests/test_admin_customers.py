@@ -11,9 +11,9 @@ from django.utils import translation
 from django.utils.html import escape
 
 from consultations.models import CloseReason, Event, Status
-from counsel_center.tests.factories import CustomerFactory
 from customers import rules as customer_rules
 from customers.models import Block, Customer, Report
+from customers.tests.factories import CustomerFactory
 
 
 def _customer_url(customer):

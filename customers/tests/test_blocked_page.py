@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from counsel_center.tests.factories import CustomerFactory
 from customers.models import Block
 from customers.rules import do_block_customer
+from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

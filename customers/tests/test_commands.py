@@ -17,9 +17,9 @@ from consultations.models import CloseReason, Status
 from consultations.tests.helpers import T0, consultation_in, customer_writes, db_state
 from counsel_center import clock
 from counsel_center.models import Member
-from counsel_center.tests.factories import CustomerFactory
 from customers import rules
 from customers.models import Block, Report
+from customers.tests.factories import CustomerFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 AT = T0 + timedelta(minutes=20)  # 10:20 in Asia/Seoul
