@@ -36,13 +36,13 @@ sys.path.insert(0, str(ROOT))
 
 from consultations.tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - after the path is set
 
-USERNAME, PASSWORD = "agent1", "counsel-demo"  # counsel_center/demo_data.py
+USERNAME, PASSWORD = "agent1", "counsel-demo"  # demo/stories.py
 STATS_USERNAME = "master"  # agents do not see statistics (SPEC §6)
 BLOCKED_USERNAME = "manager"  # only masters and managers see the blocked customers (R16a)
 BLOCKED_USER_KEY = "demo-customer-38"  # 도박 스팸, blocked by the demo seed
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
-# Customers of the demo seed (counsel_center/demo_data.py) whose consultation agent1 has in progress.
+# Customers of the demo seed (demo/stories.py) whose consultation agent1 has in progress.
 REFUND_CUSTOMER = "소연맘"  # demo-customer-15: a refund, marked important
 MEMO_CUSTOMER = "이동현(이중결제)"  # demo-customer-16: internal nickname, memo and an earlier visit; on hold
 SIMULATOR_USER_KEY = "demo-customer-15"

@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from consultations import lifecycle, thumbnails
 from consultations.models import Attachment, CloseReason, Consultation, Event, Message, QnA, Status, Template
-from counsel_center import demo_data
 from counsel_center.models import MAX_WAITING_PER_MEMBER, Center, Member
 from customers.models import Block, Customer
+from demo import stories as demo_stories
 from stats import rollup
 from stats.models import DailyStat
 
@@ -96,7 +96,7 @@ def test_it_takes_the_webhook_secret_from_the_environment(center, monkeypatch):
     Consultation.objects.filter(center=center).delete()
     center.delete()
     monkeypatch.setenv("DEMO_WEBHOOK_SECRET", "from-the-env")
-    monkeypatch.setattr(demo_data, "HISTORY_DAYS", 0)  # the stories alone: two seconds, not fifteen
+    monkeypatch.setattr(demo_stories, "HISTORY_DAYS", 0)  # the stories alone: two seconds, not fifteen
 
     call_command("seed_demo", stdout=StringIO())
 
@@ -224,7 +224,7 @@ def test_it_spreads_the_stories_over_three_weeks_and_the_history_over_three_mont
     assert sum(now - r < timedelta(hours=12) for r in requested) >= 20
     past = history(center)
     days = {timezone.localdate(r, center.zone) for r in past.values_list("requested_at", flat=True)}
-    assert days == {today - timedelta(days=n) for n in range(1, demo_data.HISTORY_DAYS + 1)}
+    assert days == {today - timedelta(days=n) for n in range(1, demo_stories.HISTORY_DAYS + 1)}
     assert not past.exclude(status=Status.CLOSED).exists()
 
 

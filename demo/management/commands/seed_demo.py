@@ -3,7 +3,7 @@
 Every consultation, message, flag and block is written through
 consultations.lifecycle, as the webhook and the console would write it, so the
 Event log, the statistics and the console see exactly what production data
-looks like. The stories in counsel_center/demo_data.py (over the last three
+looks like. The stories in demo/stories.py (over the last three
 weeks) and its history (about 1,500 short everyday consultations on each day
 of the last three months, HISTORY_*) are laid out on one timeline, sorted, and
 played in order with the lifecycle clock frozen at each step's time: events
@@ -36,11 +36,12 @@ from django.utils import timezone
 
 from consultations import file_policy, lifecycle, uploads
 from consultations.models import CloseReason, Consultation, Message, QnA, Status, Template
-from counsel_center import clock, demo_files
-from counsel_center import demo_data as demo
+from counsel_center import clock
 from counsel_center.models import Center, Member
 from customers import rules as customer_rules
 from customers.models import Block, Customer
+from demo import files as demo_files
+from demo import stories as demo
 from stats import rollup
 
 CLOSE_REASONS = {
@@ -63,7 +64,7 @@ FOREVER = datetime.max.replace(tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Regular:
-    """A customer of the history (demo_data: HISTORY_*), played like a story's DemoCustomer."""
+    """A customer of the history (demo/stories.py: HISTORY_*), played like a story's DemoCustomer."""
 
     number: int
     profile_nickname: str
@@ -212,7 +213,7 @@ class Planner:
 
     def add(self, at: datetime, label: str, run: Callable[[], None]) -> None:
         if at >= self.anchor:
-            raise CommandError(f"The demo plan runs into the future at {label}; move it earlier in demo_data.")
+            raise CommandError(f"The demo plan runs into the future at {label}; move it earlier in demo/stories.py.")
         self.plan.steps.append(Step(at=at, order=len(self.plan.steps), label=label, run=run))
 
     # --- customers ----------------------------------------------------------
@@ -384,7 +385,7 @@ class Planner:
     # --- history ------------------------------------------------------------------
 
     def plan_history(self) -> None:
-        """Everyday consultations on each of the last HISTORY_DAYS past days (demo_data: HISTORY_*).
+        """Everyday consultations on each of the last HISTORY_DAYS past days (demo/stories.py: HISTORY_*).
 
         Planned after the stories, so it knows when each member is busy with one:
         a consultation goes to someone who holds fewer than the concurrent limit

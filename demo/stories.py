@@ -16,7 +16,7 @@ the command runs at: the plan, and hence every limit check, is the same.
 Script lines are ``("c", text)`` for the customer, ``("a", text)`` for the
 assignee, and ``("hold", "")`` where the agent may put the consultation on hold
 (보류) to check something; placeholders: ``{order}``, ``{invoice}``, ``{agent}``.
-A line ``"file:<name>"`` sends that file of demo_files.FILES instead of text.
+A line ``"file:<name>"`` sends that file of demo/files.py (FILES) instead of text.
 """
 
 from dataclasses import dataclass

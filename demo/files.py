@@ -6,7 +6,7 @@ import io
 
 from PIL import Image, ImageDraw
 
-# A script line whose text starts with this sends the named file instead of text (demo_data.SCRIPTS).
+# A script line whose text starts with this sends the named file instead of text (demo/stories.py: SCRIPTS).
 FILE_PREFIX = "file:"
 
 
