@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "customers",
     "consultations",
     "stats",
+    "simulator",
     "demo",
 ]
 

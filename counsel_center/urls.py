@@ -17,7 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("channel/<str:slug>/events", channel_events, name="channel-events"),
     path("channel/<str:slug>/files/<str:token>", channel_file, name="channel-file"),
-    path("simulator/", include("consultations.simulator_urls")),
+    path("simulator/", include("simulator.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("center/", choose_center_view, name="choose-center"),

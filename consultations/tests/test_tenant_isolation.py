@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 # Patterns with no object of a center in their path, and why they are out of scope here.
 WITHOUT_OBJECTS = {
     "channel-events",  # addressed by slug and signed per center: test_webhook.py
-    "simulator",  # by slug, for members of that center: test_simulator.py
+    "simulator",  # by slug, for members of that center: simulator/tests/test_simulator.py
     "simulator-messages",
     "set_language",
     "login",

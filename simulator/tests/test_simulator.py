@@ -10,14 +10,13 @@ from django.urls import reverse
 
 from consultations import file_policy, lifecycle, thumbnails
 from consultations.models import Attachment, CloseReason, Consultation, Message, Status
+from consultations.tests import browser, files
+from consultations.tests.helpers import T0, customer_writes, incoming_file
 from counsel_center import clock
 from counsel_center.tests.factories import UserFactory
 from customers import rules as customer_rules
 from customers.models import Block, Customer
 from customers.tests.factories import CustomerFactory
-
-from . import browser, files
-from .helpers import T0, customer_writes, incoming_file
 
 pytestmark = pytest.mark.django_db
 

@@ -27,12 +27,11 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from consultations import file_policy
+from consultations.models import Attachment, CloseReason, Consultation, Event, Message
 from counsel_center.models import Center, Member
 from counsel_center.rules import Refused
 from customers.models import Customer
-
-from . import file_policy
-from .models import Attachment, CloseReason, Consultation, Event, Message
 
 # One answer of the messages endpoint carries at most this many messages; the
 # page asks again from the last one it got, so nothing is skipped.
@@ -130,7 +129,7 @@ def simulator_page(request: HttpRequest, slug: str) -> HttpResponse:
         "file_accept": file_policy.accept_attribute(),
         "file_policy": {"categories": file_policy.CATEGORY_OF, "max_bytes": file_policy.MAX_FILE_BYTES},
     }
-    return render(request, "consultations/simulator.html", context)
+    return render(request, "simulator/simulator.html", context)
 
 
 def _cursor(request: HttpRequest, name: str) -> int | None:
