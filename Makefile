@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format migrations-check messages lock smoke bench bench-console bench-stats bench-live bench-upload clean
+.PHONY: run test lint format migrations-check messages lock smoke bench bench-webhook bench-console bench-stats bench-live bench-upload clean
 
 # Created on demand with the first Python >= 3.12 found (scripts/find-python).
 $(PY):
@@ -54,8 +54,12 @@ messages: $(VENV)/.dev
 	$(PY) manage.py makemessages -l ko --no-obsolete --ignore '.venv/*' --ignore 'var/*'
 	$(PY) manage.py compilemessages -l ko --ignore '.venv/*'
 
-## bench: load test of the channel webhook against a bare Django view, on the local PostgreSQL (bench/README.md)
+## bench: every benchmark (console, webhook, live) on the local PostgreSQL and Redis, then one screen of goals met or missed (bench/README.md)
 bench: $(VENV)/.runtime
+	$(PY) bench/run_all.py $(BENCH_ALL_ARGS)
+
+## bench-webhook: load test of the channel webhook against a bare Django view, on the local PostgreSQL (bench/README.md)
+bench-webhook: $(VENV)/.runtime
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/counsel_bench} \
 		$(PY) bench/webhook_bench.py $(BENCH_ARGS)
 

@@ -772,6 +772,22 @@ def main() -> int:
         "query_count_notes": notes,
         "peak_connections": loads.peak_connections,
     }
+    worst = max(
+        (m for m in measures if m.label != BARE_TARGET.label),
+        key=lambda m: m.p95_ms / loads.bare[m.concurrency],
+        default=None,
+    )
+    figures["goals"] = [  # read by bench/run_all.py
+        {
+            "goal": f"every console URL p95 ≤ {RATIO_LIMIT:g}× the bare view (scale {plan.scale})",
+            "figure": f"{len(over)} over; worst {worst.label} c={worst.concurrency} "
+            f"{worst.p95_ms / loads.bare[worst.concurrency]:.1f}×"
+            if worst
+            else "nothing measured",
+            "met": worst is not None and not over,
+        },
+        {"goal": "query counts constant", "figure": verdict, "met": "NOT" not in verdict},
+    ]
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
     if args.markdown:

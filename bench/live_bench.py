@@ -488,6 +488,16 @@ def main() -> int:
             f" | {lat['p95_ms']} ms | {lat['max_ms']} ms | ≤ {GOALS_MS[mode]} ms"
             f" | {idle['kib_per_stream']} KiB | {idle['idle_cpu_seconds']} s ({idle['idle_cpu_percent_of_a_core']} %) |"
         )
+    figures["goals"] = []  # read by bench/run_all.py
+    for mode, data in figures["modes"].items():
+        lat = data["latency"]
+        figures["goals"].append(
+            {
+                "goal": f"live p95 ≤ {GOALS_MS[mode]} ms ({mode}), nothing lost or repeated",
+                "figure": f"{lat['p95_ms']} ms, {lat['lost']} lost, {lat['duplicated']} dup",
+                "met": lat["p95_ms"] <= GOALS_MS[mode] and not lat["lost"] and not lat["duplicated"],
+            }
+        )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
     broken = sum(d["latency"]["lost"] + d["latency"]["duplicated"] for d in figures["modes"].values())

@@ -713,6 +713,14 @@ def main() -> int:
         "ratio": round(ratio, 3),
         "check": {"webhook": webhook_check, "bare": bare_check},
     }
+    lost = webhook_check["events_lost_count"] + webhook_check["messages_lost_count"]
+    doubled = webhook_check["events_duplicated_count"] + webhook_check["messages_duplicated_count"]
+    figures["goals"] = [  # read by bench/run_all.py
+        {"goal": f"webhook events/s ≥ {GOAL_RATIO:.0%} of the bare insert", "figure": f"{ratio:.0%}",
+         "met": ratio >= GOAL_RATIO},
+        {"goal": "0 events lost, 0 doubled", "figure": f"{lost} lost, {doubled} doubled",
+         "met": not lost and not doubled},
+    ]  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
     broken = (
