@@ -2,14 +2,23 @@
 
 Center A ("alpha") has two agents (Alice, Bob), a manager (Mina, with 상담 권한)
 and a master (Max). Center B ("beta") has a manager (Oscar): the outsider.
+
+Below the cast, the fixtures of the live-update and delivery tests of
+consultations/ and console/ (consultations/tests/live.py, receiver.py): real
+servers, a private Redis, a channel's receiving end.
 """
 
 import os
+import socket
+import time
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from consultations.tests.factories import ConsultationFactory
+from consultations.tests.live import PrivateRedis, Servers
+from consultations.tests.receiver import running_receiver
 from counsel_center.models import Member
 from counsel_center.tests.factories import CenterFactory, MemberFactory, UserFactory
 from customers.tests.factories import CustomerFactory
@@ -101,3 +110,51 @@ def make_consultation(center):
         return ConsultationFactory(**kwargs)
 
     return make
+
+
+# The live-update and delivery tests' fixtures: real servers, a private Redis, a channel's receiving end.
+
+
+@pytest.fixture(scope="session")
+def live_servers(django_db_setup, django_db_blocker):
+    """uvicorn servers on the test database, started on first use and stopped before the database is dropped."""
+    servers = Servers()
+    yield servers
+    servers.stop_all()
+    if connection.vendor == "postgresql":
+        # pytest-django drops the test database next, which fails while a
+        # stopped server's backends are still on their way out.
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND application_name LIKE 'live-test-%%'"
+                )
+                if cursor.fetchone()[0] == 0:
+                    break
+                time.sleep(0.1)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of this test alone, which it may stop and start again."""
+    server = PrivateRedis(tmp_path)
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def receiver():
+    """A channel's receiving end on loopback (consultations/tests/receiver.py)."""
+    with running_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A URL where nothing listens: connections are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/channel/outbound"

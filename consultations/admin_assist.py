@@ -1,7 +1,7 @@
 """Admin for the Q&A base and the reply templates, scoped to the user's centers (R2).
 
 Masters and managers add, change and delete their own center's entries;
-superusers every center's. The console (consultations/views/assist.py) shows
+superusers every center's. The console (console/views/assist.py) shows
 only active ones: unticking "active" retires an entry without losing members'
 favorites of it. Imported by consultations/admin.py, which registers these.
 """

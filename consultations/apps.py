@@ -8,7 +8,7 @@ class ConsultationsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, images, receivers  # noqa: F401 (checks registers, receivers connects signals)
-        from .search import register_lookups
+        from .lookups import register_lookups
 
         images.configure()
-        register_lookups()  # __substring (consultations/search.py), wherever models are queried
+        register_lookups()  # __substring (consultations/lookups.py), wherever models are queried

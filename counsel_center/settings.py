@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "counsel_center",
     "customers",
     "consultations",
+    "console",
     "stats",
     "simulator",
     "demo",

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from consultations.views.files import channel_file
+from consultations.file_links import channel_file
 from consultations.webhook import channel_events
 
 from .views import choose_center_view
@@ -21,11 +21,11 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("center/", choose_center_view, name="choose-center"),
-    path("", include("consultations.urls")),
+    path("", include("console.urls")),
     path("", include("stats.urls")),
     path("", include("customers.urls")),
     path("", RedirectView.as_view(pattern_name="console", permanent=False)),
 ]
 # Media files are never served at a public URL: attachments are downloaded
-# through consultations/views/files.py, by members of the file's center
+# through console/views/files.py, by members of the file's center
 # (`files/<id>`) or by the channel with a signed link (`channel-file`) (R15).

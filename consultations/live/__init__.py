@@ -6,7 +6,8 @@
 - `feed`: the synchronous database side (who is asking, reading Event rows
   after a cursor, in the order the database's transaction ids give), run off
   the event loop on a few threads of its own.
-- `stream`: the async view `GET /events/stream`.
+- the async view `GET /events/stream` that serves them is the console's:
+  console/views/stream.py.
 
 This package's `__init__` imports nothing of the project: `lifecycle` imports
 `doorbell`, and the stream's modules import models.

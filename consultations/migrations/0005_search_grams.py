@@ -4,7 +4,7 @@
 characters of upper(t). A text containing a term contains all of the term's
 grams, so `counsel_grams(col) @> counsel_grams(term)` narrows through a GIN
 index to candidates, which `UPPER(col) LIKE UPPER('%term%')` then checks
-(consultations/search.py). Unlike pg_trgm's trigrams, this works for the
+(consultations/lookups.py). Unlike pg_trgm's trigrams, this works for the
 2-syllable words of most Korean searches, and needs no extension.
 
 SQLite (development, tests) skips this migration: there the lookup falls back

@@ -22,7 +22,7 @@ WITHOUT_OBJECTS = {
     "set_language",
     "login",
     "logout",
-    "choose-center",  # refuses a center that is not the user's: test_console_list.py
+    "choose-center",  # refuses a center that is not the user's: console/tests/test_console_list.py
     "console",
     "stats",  # the member's own center only: stats/tests/test_views.py
     "stats-csv",
@@ -32,8 +32,8 @@ WITHOUT_OBJECTS = {
     "assist-templates",
     "assist-favorites",
     "assist-favorite-term",
-    "event-stream",  # always the member's own center, never one named in the request: test_live_stream.py
-    "live-waiting-count",  # counts the member's own consultations only: test_console_live.py
+    "event-stream",  # always the member's own center, never one named in the request: console/tests/test_live_stream.py
+    "live-waiting-count",  # counts the member's own consultations only: console/tests/test_console_live.py
     "channel-file",  # no session: a signed link naming the center, test_attachment_downloads.py
 }
 

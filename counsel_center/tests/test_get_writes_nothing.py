@@ -8,7 +8,7 @@ DELETE. Then the admin: every registered model's changelist, add, change,
 history and delete pages, as the master and as a superuser.
 
 What used to write is the read mark (`ReadMark`): the chat pane now posts it
-(`POST consultations/<public_id>/read`, consultations/views/chat.py). The
+(`POST consultations/<public_id>/read`, console/views/chat.py). The
 session is not saved by any of these GETs either: nothing here modifies it
 (`membership.choose_center`, the only code that does, takes a POST), and a
 flash message shown after a redirect lives in a cookie (Django's default

@@ -1,4 +1,4 @@
-// The assist panel (templates/consultations/assist.html): its tabs, and inserting an answer or a
+// The assist panel (templates/console/assist.html): its tabs, and inserting an answer or a
 // template into the composer. Listeners sit on document, so content that htmx swaps in works
 // without re-binding. No inline handlers; the panel's texts come from its data attributes.
 (function () {

@@ -1,4 +1,4 @@
-// The composer's one file per message (SPEC §3, §4; templates/consultations/chat.html#composer): picked with the
+// The composer's one file per message (SPEC §3, §4; templates/console/chat.html#composer): picked with the
 // paperclip or dropped on the chat, shown as a chip with its name, size and a remove button. A file the server
 // would refuse (file_policy: the allowed extensions, 300 MB) is refused here first, with the server's words, and
 // never sent; the server still checks everything. While a file uploads, a progress bar with a cancel button, from
