@@ -1,7 +1,7 @@
 """The response that sends a stored attachment (R15), for every download view.
 
 The member views (console/views/files.py) and the channel's signed links
-(`channel_file`, consultations/file_links.py) check who may have the file,
+(`channel_file`, consultations/channel/file_links.py) check who may have the file,
 then answer with `send_attachment` or `send_stored`.
 
 There is no public media URL. A file goes out through `FileResponse`, or,

@@ -821,7 +821,7 @@ def do_record_thumbnail(attachment_id: int, thumbnail_name: str | None) -> Attac
 
 
 def _deliver_on_commit(message: Message) -> None:
-    from . import delivery  # the task module imports this one
+    from .channel import delivery  # the task module imports this one
 
     # The attempt count this task expects to find: a duplicate copy of the task
     # finds it moved on and posts nothing. With the broker down the message
@@ -998,7 +998,7 @@ def on_report_queued(report: Report) -> None:
 def _deliver_report_on_commit(report: Report, *, center: Center) -> None:
     if not center.outbound_url:
         return  # it waits, pending, and the console says why
-    from . import report_delivery  # the task module imports delivery, which this module's callers import
+    from .channel import report_delivery  # the task module imports delivery, which this module's callers import
 
     report_id, attempts = report.pk, report.delivery_attempts
     transaction.on_commit(lambda: report_delivery.enqueue(report_id, after_attempt=attempts))

@@ -176,7 +176,7 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 # A request that queues a task while the broker is down gives up within about a
 # second instead of retrying for long: what it queued stays `pending` for the
-# stalled-delivery sweep (consultations.delivery.enqueue).
+# stalled-delivery sweep (consultations.channel.delivery.enqueue).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -233,7 +233,7 @@ PUBLIC_URL = env_str("PUBLIC_URL", "http://localhost:8000" if DEBUG else "").rst
 
 # --- Outbound delivery ----------------------------------------------------
 # Agent messages are POSTed to the center's outbound URL by
-# consultations.delivery (SPEC §7): per-request timeout, attempts per round
+# consultations.channel.delivery (SPEC §7): per-request timeout, attempts per round
 # (an author's retry starts a new round), and exponential backoff
 # (base × 2^(n-1), capped) between attempts.
 DELIVERY_TIMEOUT_SECONDS = env_int("DELIVERY_TIMEOUT_SECONDS", 10)
@@ -241,8 +241,9 @@ DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5)
 DELIVERY_BACKOFF_SECONDS = env_int("DELIVERY_BACKOFF_SECONDS", 2)
 DELIVERY_BACKOFF_MAX_SECONDS = env_int("DELIVERY_BACKOFF_MAX_SECONDS", 300)
 # autodiscover_tasks() imports only each app's tasks.py; the worker must also
-# know the delivery task, which lifecycle queues by name.
-CELERY_IMPORTS = ["consultations.delivery", "consultations.report_delivery", "consultations.thumbnails"]
+# know the delivery tasks, which lifecycle queues by name (their names predate the
+# channel package: consultations.delivery.*, consultations.report_delivery.*).
+CELERY_IMPORTS = ["consultations.channel.delivery", "consultations.channel.report_delivery", "consultations.thumbnails"]
 
 # The customer simulator (/simulator/<slug>/) plays a customer with real signed
 # webhook calls; it shows the webhook secret, so it is on only in DEBUG or when

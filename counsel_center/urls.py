@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from consultations.file_links import channel_file
-from consultations.webhook import channel_events
+from consultations.channel.file_links import channel_file
+from consultations.channel.webhook import channel_events
 
 from .views import choose_center_view
 

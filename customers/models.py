@@ -143,7 +143,7 @@ class Report(models.Model):
 
     Who, when, why and the note are the block's; the report adds the excerpt
     the operator reads and the state of its delivery through the outbound
-    channel (consultations/report_delivery.py), retried with backoff like an
+    channel (consultations/channel/report_delivery.py), retried with backoff like an
     agent's message.
     """
 

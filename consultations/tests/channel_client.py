@@ -10,7 +10,7 @@ import time
 from django.test import Client
 from django.urls import reverse
 
-from consultations import signing
+from consultations.channel import signing
 
 _ids = itertools.count(1)
 

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from consultations import signing
+from consultations.channel import signing
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"

@@ -18,7 +18,8 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from consultations import file_links, thumbnails
+from consultations import thumbnails
+from consultations.channel import file_links
 from consultations.models import Attachment, Status
 
 from . import files

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from consultations import delivery, lifecycle, signing
+from consultations import lifecycle
+from consultations.channel import delivery, signing
 from consultations.models import DeliveryState, Event, Message, Status
 from counsel_center import clock
 

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from consultations import delivery
+from consultations.channel import delivery
 from consultations.models import DeliveryState, Message, Status
 from consultations.tests.factories import ConsultationFactory, MessageFactory
 from counsel_center import clock

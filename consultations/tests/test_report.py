@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from consultations import report_delivery
+from consultations.channel import report_delivery
 from consultations.models import CloseReason, Message, Status
 from counsel_center import clock
 from customers import rules as customer_rules

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from consultations import signing
+from consultations.channel import signing
 
 from .live import HOST
 

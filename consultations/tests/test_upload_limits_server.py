@@ -34,7 +34,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone, translation
 
-from consultations import file_policy, signing
+from consultations import file_policy
+from consultations.channel import signing
 from consultations.models import Attachment, ChannelEvent, Message
 
 from .helpers import in_progress_with

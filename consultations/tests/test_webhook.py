@@ -14,7 +14,8 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from consultations import file_policy, signing
+from consultations import file_policy
+from consultations.channel import signing
 from consultations.models import Attachment, ChannelEvent, CloseReason, Consultation, Event, Message, Status
 from counsel_center.asgi import django_application
 from counsel_center.request_limits import RECEIVED_AT

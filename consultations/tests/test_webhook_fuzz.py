@@ -28,7 +28,7 @@ from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from consultations import signing
+from consultations.channel import signing
 from consultations.models import Attachment, ChannelEvent, Consultation, Event, Message
 from customers import rules as customer_rules
 from customers.models import Customer

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.test import Client
 
-from consultations import signing
+from consultations.channel import signing
 from consultations.models import ChannelEvent, Consultation, Message
 
 from .channel_client import text_event

@@ -76,7 +76,7 @@ def test_pages_get_their_middleware_under_asgi(transactional_db):
 
 
 def test_a_signed_webhook_event_is_stored_under_asgi(transactional_db):
-    from consultations import signing
+    from consultations.channel import signing
     from consultations.models import Message
     from counsel_center.tests.factories import CenterFactory
 
@@ -119,7 +119,7 @@ def test_requests_leave_no_database_connection_open(transactional_db):
 
 
 def test_the_webhook_answers_without_cookies_and_keeps_the_host_check(transactional_db):
-    from consultations import signing
+    from consultations.channel import signing
     from counsel_center.tests.factories import CenterFactory
 
     CenterFactory(slug="asgi", webhook_secret="asgi-secret")

@@ -21,7 +21,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from consultations import file_links, lifecycle, thumbnails
+from consultations import lifecycle, thumbnails
+from consultations.channel import file_links
 from consultations.models import Favorite, Message, QnA, Template
 from consultations.tests import files
 from consultations.tests.helpers import customer_writes, incoming_file

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from consultations import signing
+from consultations.channel import signing
 from counsel_center.asgi import application
 from counsel_center.request_limits import RequestLimits
 from counsel_center.tests.factories import CenterFactory

@@ -28,12 +28,13 @@ from counsel_center.models import Center
 from counsel_center.request_limits import EarlyRequest, Refusal, body_limit, received_at
 from customers import rules as customer_rules
 
-from . import file_policy, lifecycle, signing, uploads
-from .channel import ChannelError, InboundEvent, bad, parse_event
-from .lifecycle import Refused
-from .models import ChannelEvent
+from .. import file_policy, lifecycle, uploads
+from ..lifecycle import Refused
+from ..models import ChannelEvent
+from . import signing
+from .inbound import ChannelError, InboundEvent, bad, parse_event
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("consultations.webhook")  # its name before it moved here: log filters know it
 
 
 def _too_large() -> ChannelError:

@@ -37,11 +37,11 @@ from kombu.exceptions import OperationalError
 
 from counsel_center import clock
 
+from ..live import doorbell
+from ..models import Attachment, DeliveryState, Event, Message
 from . import file_links, signing
-from .live import doorbell
-from .models import Attachment, DeliveryState, Event, Message
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("consultations.delivery")  # its name before it moved here: log filters know it
 
 USER_AGENT = "counsel-center"
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -1,6 +1,6 @@
 """Outbound delivery of reports (신고) to the channel operator (R16, SPEC §7; docs/channel.md).
 
-A report goes out as agent messages do (consultations/delivery.py): a signed
+A report goes out as agent messages do (delivery.py): a signed
 JSON POST to the center's outbound URL by a Celery task, one attempt per run,
 each attempt claimed with a conditional UPDATE, the POST outside any
 transaction, retried with backoff, then `sent` or `failed`; a master or a
@@ -22,7 +22,7 @@ from customers.models import Report
 
 from . import delivery
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("consultations.report_delivery")  # its name before it moved here: log filters know it
 
 
 def idempotency_key(report_id: int) -> str:

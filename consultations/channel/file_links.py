@@ -16,8 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from .file_responses import send_attachment
-from .models import Attachment
+from ..file_responses import send_attachment
+from ..models import Attachment
 
 SALT = "consultations.channel-file"
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
-from .lifecycle import MAX_TEXT_LENGTH
-from .models import Message
+from ..lifecycle import MAX_TEXT_LENGTH
+from ..models import Message
 
 EVENT_TYPES = ("message", "chatbot_switch", "friend_status")
 MESSAGE_KINDS = tuple(Message.Kind.values)
