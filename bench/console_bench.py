@@ -15,9 +15,9 @@ read from the data). What it does:
    database): each list tab × filter must cost the same number, and so must
    the chat pane of the 1,000-message consultation and of an average one;
 3. starts the product and the bare project the way production runs the
-   product: gunicorn with 2 uvicorn workers, DEBUG off, each worker with a
-   psycopg pool of 8 connections (DB_POOL_MAX_SIZE: under ASGI the pool, not
-   CONN_MAX_AGE, keeps connections open across requests), on 127.0.0.1 only;
+   product's web processes: gunicorn with 2 `gthread` workers of 4 threads
+   (`--server asgi`: uvicorn workers), DEBUG off, each worker with a psycopg
+   pool of 8 connections (DB_POOL_MAX_SIZE), on 127.0.0.1 only;
 4. signs in as bench-agent1 (a CSRF-checked POST of /login/) and, at
    concurrency 1 and then 8, loads each URL for `--seconds` with wrk (or a
    Python thread loop when wrk is missing), its connections opened one at a
@@ -587,7 +587,7 @@ def load_all(
     script = work / "report.lua"
     script.write_text(WRK_SCRIPT)
     product = start_server(
-        "product", "counsel_center", kind="asgi", port=args.port, workers=args.workers, env=app_env, cwd=ROOT,
+        "product", "counsel_center", kind=args.server, port=args.port, workers=args.workers, env=app_env, cwd=ROOT,
         log_dir=work,
     )  # fmt: skip
     bare_server = None
@@ -595,7 +595,7 @@ def load_all(
     bare_runs: dict[int, list[float]] = {}
     try:
         bare_server = start_server(
-            "bare", "baseline", kind="asgi", port=args.bare_port, workers=args.workers, env=bare_env,
+            "bare", "baseline", kind=args.server, port=args.bare_port, workers=args.workers, env=bare_env,
             cwd=BARE_DIR, log_dir=work,
         )  # fmt: skip
         wait_until_up(product, "/login/")
@@ -673,6 +673,9 @@ def add_load_arguments(parser: argparse.ArgumentParser, *, port: int, bare_port:
     parser.add_argument("--seconds", type=float, default=5, help="measured seconds per URL and concurrency (5)")
     parser.add_argument("--concurrency", default="1,8", help="comma-separated client concurrencies (1,8)")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes (2)")
+    parser.add_argument(
+        "--server", choices=("wsgi", "asgi"), default="wsgi", help="wsgi: gunicorn gthread, as production (default)"
+    )
     parser.add_argument("--port", type=int, default=port, help=f"port of the product ({port})")
     parser.add_argument("--bare-port", type=int, default=bare_port, help=f"port of the bare baseline ({bare_port})")
     parser.add_argument("--only", default="", help="a regular expression: load only the URLs whose label matches")
@@ -730,7 +733,7 @@ def main() -> int:
         print_query_counts(targets, counts)
 
         print(
-            f"gunicorn --workers {args.workers} (uvicorn), DEBUG=0, psycopg pool of {POOL_MAX_SIZE} per worker; "
+            f"gunicorn --workers {args.workers} ({args.server}), DEBUG=0, psycopg pool of {POOL_MAX_SIZE} per worker; "
             f"{tool}, {args.seconds:g} s per URL at concurrency {', '.join(map(str, args.concurrency))}"
         )
         loads = load_all(

@@ -9,10 +9,12 @@ What it does, in order (bench/README.md):
    adds a center of its own (a new slug per run) with one agent, signed in
    once (the session cookie every client sends);
 2. for each mode — "redis" (REDIS_URL set: the doorbell) and "polling"
-   (REDIS_URL unset) — starts the product as production runs it (gunicorn with
-   2 uvicorn workers, DEBUG off, a psycopg pool of 8 per worker, 127.0.0.1
-   only), connects `--clients` SSE clients to `/events/stream`, posts signed
-   customer messages at `--rate` per second for `--seconds`, and measures for
+   (REDIS_URL unset) — starts the product as production runs it, DEBUG off,
+   a psycopg pool of 8 per worker, 127.0.0.1 only: the stream processes
+   (gunicorn with 2 uvicorn workers) and the web processes (gunicorn with 2
+   `gthread` workers), connects `--clients` SSE clients to the first's
+   `/events/stream`, posts signed customer messages to the second's webhook
+   at `--rate` per second for `--seconds`, and measures for
    every (client, message) the time from the webhook's 200 answer to the
    `message.created` event on that client; checks that every client got every
    message exactly once;
@@ -151,14 +153,19 @@ def server_env(database_url: str, redis_url: str, var_dir: Path) -> dict[str, st
     return env
 
 
-def start_server(mode: str, *, port: int, env: dict[str, str], log_dir: Path) -> Server:
-    """gunicorn with uvicorn workers on 127.0.0.1:`port`, in its own process group."""
+def start_server(mode: str, *, port: int, env: dict[str, str], log_dir: Path, web: bool = False) -> Server:
+    """gunicorn on 127.0.0.1:`port`, in its own process group: the stream processes (uvicorn workers), or with
+    `web` the web processes (gthread workers), as docs/operations.md runs them."""
     with socket.socket() as probe:
         if probe.connect_ex((HOST, port)) == 0:
             sys.exit(f"port {port} is in use; pick another with --port")
-    log_path = log_dir / f"{mode}.log"
-    command = [sys.executable, "-m", "gunicorn", "counsel_center.asgi:application"]
-    command += ["--worker-class", "uvicorn.workers.UvicornWorker", "--workers", str(WORKERS)]
+    log_path = log_dir / f"{mode}{'-web' if web else ''}.log"
+    if web:
+        command = [sys.executable, "-m", "gunicorn", "counsel_center.wsgi:application"]
+        command += ["--worker-class", "gthread", "--threads", "4", "--workers", str(WORKERS)]
+    else:
+        command = [sys.executable, "-m", "gunicorn", "counsel_center.asgi:application"]
+        command += ["--worker-class", "uvicorn.workers.UvicornWorker", "--workers", str(WORKERS)]
     # Open streams never finish by themselves: a short graceful timeout ends them on stop.
     command += ["--bind", f"{HOST}:{port}", "--log-level", "warning", "--graceful-timeout", "3"]
     with log_path.open("w") as log:
@@ -350,10 +357,10 @@ class Latency:
         }
 
 
-def measure_latency(server: Server, mode: str, slug: str, cookie: str, run_id: str, args) -> Latency:
+def measure_latency(server: Server, web: Server, mode: str, slug: str, cookie: str, run_id: str, args) -> Latency:
     clients = connect(args.clients, server.port, cookie)
     try:
-        answered = post_messages(server.port, slug, rate=args.rate, seconds=args.seconds, run_id=f"{run_id}-{mode}")
+        answered = post_messages(web.port, slug, rate=args.rate, seconds=args.seconds, run_id=f"{run_id}-{mode}")
         # the last messages' events, then nothing more for a moment
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and any(len(c.arrivals) < len(answered) for c in clients):
@@ -427,7 +434,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15, help="seconds of messages per mode (default 15)")
     parser.add_argument("--idle-streams", type=int, default=200, help="streams of the idle run (default 200)")
     parser.add_argument("--idle-seconds", type=float, default=20, help="seconds of silence measured (default 20)")
-    parser.add_argument("--port", type=int, default=8785, help="port of the product (default 8785)")
+    parser.add_argument("--port", type=int, default=8785, help="stream processes port (8785); web: the next")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     if not (1 <= args.clients <= 200 and 0 < args.rate <= 50 and 0 < args.seconds <= 120):
@@ -459,18 +466,22 @@ def main() -> int:
             [sys.executable, "manage.py", "shell", "-c", SETUP.format(slug=slug, secret=SECRET)], env=setup_env
         ).split()[-1]
         print(
-            f"gunicorn -k uvicorn.workers.UvicornWorker -w {WORKERS}, pool max {POOL_MAX_SIZE} per worker; "
+            f"streams: gunicorn -k uvicorn.workers.UvicornWorker -w {WORKERS}; webhook: gunicorn -k gthread"
+            f" -w {WORKERS}; pool max {POOL_MAX_SIZE} per worker; "
             f"{args.clients} clients, {args.rate:g} messages/s for {args.seconds:g} s; "
             f"then {args.idle_streams} idle streams for {args.idle_seconds:g} s"
         )
         for mode, url in modes:
-            server = start_server(mode, port=args.port, env=server_env(database_url, url, work / "var"), log_dir=work)
+            env = server_env(database_url, url, work / "var")
+            server = start_server(mode, port=args.port, env=env, log_dir=work)
+            web = start_server(mode, port=args.port + 1, env=env, log_dir=work, web=True)
             try:
-                latency = measure_latency(server, mode, slug, cookie, run_id, args)
+                latency = measure_latency(server, web, mode, slug, cookie, run_id, args)
                 print(f"{mode:<8} latency: {latency.figures()}")
                 idle = measure_idle(server, cookie, database_url, args)
                 print(f"{mode:<8} idle:    {idle}")
             finally:
+                stop_server(web)
                 stop_server(server)
                 lines = server.log_path.read_text(errors="replace").splitlines()
                 problems = [line for line in lines if "Traceback" in line or "ERROR" in line]

@@ -62,9 +62,7 @@ def environment(bench: Bench, args: argparse.Namespace) -> dict[str, str]:
 def run(command: list[str], env: dict[str, str], log) -> int:
     """The command with its output on the terminal and in `log`."""
     # Our own scripts with fixed arguments, no shell.
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in process.stdout:
         sys.stdout.write(line)
         log.write(line)

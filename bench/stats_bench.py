@@ -17,8 +17,8 @@ The database must hold bench/console_data.py's data (100,000 consultations,
    --center bench`, timed as a user runs it (Django's start included);
    goal ≤ 60 s. It leaves the rollups the pages read in step 3;
 3. the 통계 page (both tabs) and its CSV, served as production serves them
-   (gunicorn with 2 uvicorn workers, DEBUG off, a psycopg pool of 8 per
-   worker), signed in as bench-master, against the console benchmark's
+   (gunicorn with 2 `gthread` workers, DEBUG off, a psycopg pool of 8 per
+   worker; `--server asgi` for uvicorn workers), signed in as bench-master, against the console benchmark's
    bare one-query view, at concurrency 1 and 8: p95 / bare p95, goal ≤ 3×;
    and their SQL queries counted in-process (the two tabs must cost the
    same). bench/console_bench.py's functions do the serving, signing in,
@@ -229,8 +229,9 @@ def main() -> int:
             problems += count_problems + [f"NOTE {note}" for note in notes]
             print_query_counts(targets, counts)
             print(
-                f"gunicorn --workers {args.workers} (uvicorn), DEBUG=0, psycopg pool of {POOL_MAX_SIZE} per worker;"
-                f" {tool}, {args.seconds:g} s per URL at concurrency {', '.join(map(str, args.concurrency))}"
+                f"gunicorn --workers {args.workers} ({args.server}), DEBUG=0,"
+                f" psycopg pool of {POOL_MAX_SIZE} per worker; {tool}, {args.seconds:g} s per URL"
+                f" at concurrency {', '.join(map(str, args.concurrency))}"
             )
             loads = load_all(
                 targets, args=args, tool=tool, work=work, app_env=app_env, bare_env=bare_env,

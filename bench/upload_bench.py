@@ -7,7 +7,8 @@ What it does, in order (bench/README.md):
 1. creates the database of DATABASE_URL if it is missing, migrates it, and
    adds a center of its own (a new slug per run);
 2. starts the product as production runs it (docs/operations.md: gunicorn
-   with 2 uvicorn workers, DEBUG off, a psycopg pool of 8 per worker) on
+   with 2 `gthread` workers, DEBUG off, a psycopg pool of 8 per worker;
+   `--server asgi`: uvicorn workers) on
    127.0.0.1, with its spool (TMPDIR), upload temporary files and MEDIA_ROOT in
    one work directory (`--dir`), and next to it, under the same gunicorn
    command, an ASGI app (`drain_app` below) that only reads the body
@@ -265,11 +266,20 @@ class Server:
         return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
 
-def start_gunicorn(name: str, app: str, *, port: int, workers: int, env: dict[str, str], log_dir: Path) -> Server:
-    """docs/operations.md's web command on 127.0.0.1:`port`, in a process group of its own."""
+WORKER_CLASSES = {  # docs/operations.md: the web processes (WSGI) and the stream processes (ASGI)
+    "wsgi": ["-k", "gthread", "--threads", "4"],
+    "asgi": ["-k", "uvicorn.workers.UvicornWorker"],
+}
+
+
+def start_gunicorn(
+    name: str, app: str, *, kind: str, port: int, workers: int, env: dict[str, str], log_dir: Path
+) -> Server:
+    """docs/operations.md's web (`kind` wsgi) or stream (asgi) command on 127.0.0.1:`port`, in its own process
+    group."""
     if not port_is_free(port):
         sys.exit(f"port {port} is in use; pick another with --port/--drain-port")
-    command = [sys.executable, "-m", "gunicorn", app, "-k", "uvicorn.workers.UvicornWorker", "-w", str(workers)]
+    command = [sys.executable, "-m", "gunicorn", app, *WORKER_CLASSES[kind], "-w", str(workers)]
     command += ["-b", f"{HOST}:{port}", "--graceful-timeout", "10", "--log-level", "warning"]
     log_path = log_dir / f"{name}.log"
     with log_path.open("w") as log:
@@ -511,6 +521,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="copy, drain and upload this many times (default 3)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as in production)")
     parser.add_argument("--port", type=int, default=8789, help="port of the product (default 8789)")
+    parser.add_argument(
+        "--server", choices=sorted(WORKER_CLASSES), default="wsgi", help="wsgi: production's web processes (default)"
+    )
     parser.add_argument("--drain-port", type=int, default=8790, help="port of the drain-only app (default 8790)")
     parser.add_argument("--dir", type=Path, help="work directory's parent: the disk measured (default: $TMPDIR)")
     parser.add_argument("--no-stages", action="store_true", help="skip the in-process timing of each step")
@@ -544,7 +557,8 @@ def main() -> int:
         )
         sha256 = sha256_of_content(size)  # before the clock: the channel knows its file's hash
         print(
-            f"gunicorn counsel_center.asgi:application -k uvicorn.workers.UvicornWorker -w {args.workers}, "
+            f"gunicorn counsel_center.{args.server}:application {' '.join(WORKER_CLASSES[args.server])}"
+            f" -w {args.workers}, "
             f"DEBUG=0, pool max {POOL_MAX_SIZE} per worker; {args.mib} MiB per upload, {args.rounds} rounds"
         )
 
@@ -554,7 +568,8 @@ def main() -> int:
         try:
             product = start_gunicorn(
                 "product",
-                "counsel_center.asgi:application",
+                f"counsel_center.{args.server}:application",
+                kind=args.server,
                 port=args.port,
                 workers=args.workers,
                 env=env,
@@ -564,6 +579,7 @@ def main() -> int:
             drain = start_gunicorn(
                 "drain",
                 "bench.upload_bench:drain_app",
+                kind="asgi",
                 port=args.drain_port,
                 workers=args.workers,
                 env=env,

@@ -8,8 +8,9 @@ What it does, in order:
    the same PostgreSQL server if they are missing, migrates both, and adds a
    center of its own (a new slug per run, so runs never mix);
 2. starts the product and the bare baseline (bench/bare/) the way production
-   runs the product: gunicorn with 2 uvicorn workers, DEBUG off,
-   CONN_MAX_AGE=60, on 127.0.0.1 only;
+   runs the product's web processes: gunicorn with 2 `gthread` workers of 4
+   threads (`--server asgi`: uvicorn workers instead), DEBUG off, a psycopg
+   pool of 8 per worker, on 127.0.0.1 only;
 3. for each in turn: a warm-up, then `--seconds` of signed text events from
    `--concurrency` threads, each on one keep-alive connection;
 4. reports events/s, p50/p95/p99 latency and the throughput ratio
@@ -111,10 +112,10 @@ class Server:
 
 
 SERVER_KINDS = {
-    # production's command (docs/operations.md): ASGI, sync views run in a thread per request
-    "asgi": ["--worker-class", "uvicorn.workers.UvicornWorker"],
-    # for comparison: WSGI with long-lived threads, where CONN_MAX_AGE keeps one connection per thread
+    # production's web processes (docs/operations.md): WSGI, 4 long-lived threads per worker
     "wsgi": ["--worker-class", "gthread", "--threads", "4"],
+    # for comparison: ASGI (production's stream processes), sync views in a thread per request
+    "asgi": ["--worker-class", "uvicorn.workers.UvicornWorker"],
 }
 
 
@@ -605,7 +606,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8781, help="port of the product (default 8781)")
     parser.add_argument("--bare-port", type=int, default=8782, help="port of the bare baseline (default 8782)")
     parser.add_argument(
-        "--server", choices=sorted(SERVER_KINDS), default="asgi", help="default: asgi, as in production"
+        "--server", choices=sorted(SERVER_KINDS), default="wsgi", help="default: wsgi, as production's web processes"
     )
     parser.add_argument("--conn-max-age", type=int, default=60, help="CONN_MAX_AGE of both servers (default 60)")
     parser.add_argument(

@@ -1,3 +1,6 @@
+"""The WSGI entry point: production's web processes (gunicorn `gthread`) serve every page, the webhook and the
+downloads here; only `/events/stream` goes to the ASGI processes (docs/architecture.md, "Serving")."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

@@ -5,8 +5,9 @@ What a team does on a new server, on this machine's PostgreSQL and Redis:
 1. a fresh virtual environment with `requirements.txt` alone (nothing the dev
    requirements bring);
 2. the environment, `migrate` and `collectstatic` of docs/operations.md;
-3. the web, worker and beat commands of the docs' process table, read from
-   the docs themselves, so that the documented commands are the tested ones;
+3. the web, stream, worker and beat commands of the docs' process table, read
+   from the docs themselves, so that the documented commands are the tested
+   ones;
 4. a channel: a signed customer message to the webhook, an agent who logs in
    (behind the documented TLS proxy), takes the consultation and answers;
    a receiver on loopback as the outbound URL, which must get that answer
@@ -15,7 +16,9 @@ What a team does on a new server, on this machine's PostgreSQL and Redis:
 5. files both ways: a customer's PNG through the webhook, whose thumbnail the
    worker must make; an agent's PDF from the composer, which the receiver must
    get as a signed link that serves the bytes without a session;
-6. an unsigned 1 GiB POST, which gunicorn must refuse within a second.
+6. the agent's live-update stream on the stream process, which must carry the
+   next customer message;
+7. an unsigned 1 GiB POST, which the web process must refuse within a second.
 
 Run by `make smoke` and by CI's PostgreSQL + Redis pass. Exits non-zero with the
 processes' logs on the first failure.
@@ -73,14 +76,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def documented_processes(port: int, schedule: Path) -> dict[str, list[str]]:
-    """The commands of docs/operations.md's process table, bound to `port` and `schedule`."""
+def documented_processes(port: int, stream_port: int, schedule: Path) -> dict[str, list[str]]:
+    """The commands of docs/operations.md's process table, bound to `port`, `stream_port` and `schedule`."""
     table = (ROOT / "docs" / "operations.md").read_text()
-    commands = dict(re.findall(r"^\| (web|worker|beat) \| `([^`]+)` \|", table, flags=re.MULTILINE))
-    check(set(commands) == {"web", "worker", "beat"}, f"docs/operations.md's process table: found {sorted(commands)}")
+    commands = dict(re.findall(r"^\| (web|stream|worker|beat) \| `([^`]+)` \|", table, flags=re.MULTILINE))
+    found = sorted(commands)
+    check(set(commands) == {"web", "stream", "worker", "beat"}, f"docs/operations.md's process table: found {found}")
     check("127.0.0.1:8000" in commands["web"], "the documented web command binds 127.0.0.1:8000")
+    check("127.0.0.1:8001" in commands["stream"], "the documented stream command binds 127.0.0.1:8001")
     check("/var/lib/counsel/celerybeat-schedule" in commands["beat"], "the documented beat schedule path")
     commands["web"] = commands["web"].replace("127.0.0.1:8000", f"{HOST}:{port}")
+    commands["stream"] = commands["stream"].replace("127.0.0.1:8001", f"{HOST}:{stream_port}")
     commands["beat"] = commands["beat"].replace("/var/lib/counsel/celerybeat-schedule", str(schedule))
     return {name: shlex.split(command) for name, command in commands.items()}
 
@@ -191,6 +197,7 @@ class Smoke:
         self.work = Path(tempfile.mkdtemp(prefix="counsel-smoke-"))
         self.processes: dict[str, subprocess.Popen] = {}
         self.port = free_port()
+        self.stream_port = free_port()
         self.database = f"counsel_smoke_{os.getpid()}"
         self.env = {
             "PATH": f"{self.work / 'venv' / 'bin'}:{os.environ.get('PATH', '')}",
@@ -266,8 +273,9 @@ class Smoke:
         )
 
     def start(self) -> None:
-        step("web, worker and beat, as docs/operations.md runs them")
-        for name, command in documented_processes(self.port, self.work / "celerybeat-schedule").items():
+        step("web, stream, worker and beat, as docs/operations.md runs them")
+        schedule = self.work / "celerybeat-schedule"
+        for name, command in documented_processes(self.port, self.stream_port, schedule).items():
             log = (self.work / f"{name}.log").open("w")
             self.processes[name] = subprocess.Popen(  # noqa: S603
                 command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -282,6 +290,15 @@ class Smoke:
                 return False
 
         wait_for("the web server answers", answers, timeout=60, interval=0.5)
+
+        def stream_answers():
+            self.alive()
+            try:  # without a session the stream is refused: the server is up
+                return Site(self.stream_port).request("GET", "/events/stream")[0] == 401
+            except OSError:
+                return False
+
+        wait_for("the stream server answers", stream_answers, timeout=60, interval=0.5)
         wait_for("the worker is ready", lambda: self.alive() or "ready." in self.log("worker"), timeout=60)
         wait_for("beat is running", lambda: self.alive() or "beat: Starting" in self.log("beat"), timeout=60)
 
@@ -412,11 +429,50 @@ class Smoke:
         check(headers.get("Content-Disposition", "").startswith("attachment;"), "the link serves an attachment")
         self.receiver.requests.clear()
 
+    def stream(self) -> None:
+        step("the agent's live-update stream, on the stream process, carries the next customer message")
+        site = Site(self.port)
+        site.request("GET", "/login/")
+        site.form("/login/", {"username": "agent", "password": "smoke-agent-pass-1"})
+        cookie = "; ".join(f"{k}={v}" for k, v in site.cookies.items())
+        request = (
+            f"GET /events/stream HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nX-Forwarded-Proto: https\r\n"
+            f"Accept: text/event-stream\r\nCookie: {cookie}\r\n\r\n"
+        )
+        with socket.create_connection((HOST, self.stream_port), timeout=15) as sock:
+            sock.sendall(request.encode())
+            received = b""
+            while b"\r\n\r\n" not in received:
+                received += sock.recv(4096) or b"(closed)"
+                check(not received.endswith(b"(closed)"), f"the stream closed: {received[:200]!r}")
+            head = received.split(b"\r\n\r\n", 1)[0].decode(errors="replace")
+            check(head.startswith("HTTP/1.1 200") and "text/event-stream" in head, f"the stream answered {head!r}")
+            event = {
+                "event_id": f"smoke-live-{secrets.token_hex(4)}",
+                "type": "message",
+                "user_key": "smoke-live-customer",
+                "message": {"kind": "text", "text": "실시간 확인"},
+            }
+            body = json.dumps(event, ensure_ascii=False).encode()
+            status, _, answer = site.request(
+                "POST", "/channel/smoke/events", body, {"Content-Type": "application/json", **signed(self.secret, body)}
+            )
+            check(status == 200, f"the webhook answered {status}: {answer[:300]!r}")
+            # Seconds, not milliseconds, are allowed: a stream waits for every older transaction of the
+            # PostgreSQL cluster to end (docs/operations.md, "Long transactions"), and this one may be shared.
+            deadline = time.monotonic() + 30
+            while b"message.created" not in received and time.monotonic() < deadline:
+                received += sock.recv(4096)
+            check(b"message.created" in received, f"no message.created on the stream: {received[-300:]!r}")
+
     def big_body(self) -> None:
         step("an unsigned 1 GiB POST to the webhook")
         line, seconds = first_status_line(
-            self.port, "/channel/smoke/events", 1024**3, {"Content-Type": "application/json"}
-        )
+            self.port,
+            "/channel/smoke/events",
+            1024**3,
+            {"Content-Type": "application/json", "X-Forwarded-Proto": "https"},
+        )  # as through the TLS proxy: over plain HTTP SecurityMiddleware would redirect first
         print(f"    {line.decode(errors='replace')} after {seconds * 1000:.0f} ms", flush=True)
         check(line.split(b" ")[1:2] == [b"413"], f"answered {line!r}")
         check(seconds < 1.0, f"answered after {seconds:.2f} s")
@@ -431,10 +487,11 @@ class Smoke:
                 self.start()
                 self.use()
                 self.files()
+                self.stream()
                 self.big_body()
         except SmokeFailure as failure:
             print(f"\nSMOKE FAILED: {failure}\n", file=sys.stderr)
-            for name in ("web", "worker", "beat"):
+            for name in ("web", "stream", "worker", "beat"):
                 print(f"===== {name} log (last 60 lines) =====\n" + "\n".join(self.log(name).splitlines()[-60:]))
             return 1
         finally:

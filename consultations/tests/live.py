@@ -134,12 +134,14 @@ def start_server(
     redis: str = "",
     debug: bool = False,
     environment: dict[str, str] | None = None,
+    wsgi: bool = False,
     **live_settings: float,
 ) -> Server:
     """uvicorn on a free port of 127.0.0.1, on the test database; `live_settings` as LIVE_* variables.
 
     `debug`: DEBUG on, so that pages find their static files without collectstatic (the browser tests).
     `environment`: more variables for the server (settings, TMPDIR).
+    `wsgi`: gunicorn with one `gthread` worker on the WSGI entry point instead, as production's web processes.
     """
     port = free_port()
     application_name = f"live-test-{name}-{port}"
@@ -164,8 +166,12 @@ def start_server(
         env[f"LIVE_{key.upper()}"] = str(value)
     env.update(environment or {})
     log_path = work / f"{name}.log"
-    command = [sys.executable, "-m", "uvicorn", "counsel_center.asgi:application", "--host", HOST, "--port", str(port)]
-    command += ["--log-level", "warning", "--timeout-graceful-shutdown", "1"]
+    if wsgi:
+        command = [sys.executable, "-m", "gunicorn", "counsel_center.wsgi:application", "-k", "gthread"]
+        command += ["--threads", "4", "-b", f"{HOST}:{port}", "--log-level", "warning", "--graceful-timeout", "1"]
+    else:
+        command = [sys.executable, "-m", "uvicorn", "counsel_center.asgi:application", "--host", HOST]
+        command += ["--port", str(port), "--log-level", "warning", "--timeout-graceful-shutdown", "1"]
     with log_path.open("w") as log:
         process = subprocess.Popen(dying_with_us(command), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     server = Server(name=name, port=port, process=process, log_path=log_path, env=env)
@@ -178,7 +184,7 @@ def start_server(
         except OSError:
             time.sleep(0.2)
             continue
-        if status != 401:
+        if status != (204 if wsgi else 401):  # under WSGI the stream answers 204 to everyone
             server.stop()  # never leave a server behind that no fixture will stop
             raise AssertionError(f"an anonymous stream request answered {status}:\n{server.log()}")
         return server

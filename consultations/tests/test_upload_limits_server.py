@@ -1,4 +1,7 @@
-"""300 MB uploads against a real uvicorn server (SPEC §4, R14): the cap, the disk and the memory.
+"""300 MB uploads against real servers (SPEC §4, R14): the cap, the disk and the memory.
+
+Every test runs on uvicorn (the ASGI entry point) and on gunicorn `gthread`
+(the WSGI entry point, production's web processes).
 
 A file of 300 MiB + 1 byte is refused on both ways in (the channel's webhook
 and the agent's composer), and nothing of it stays: no row, no stored file, no
@@ -9,7 +12,7 @@ may grow by less than RSS_BOUND_BYTES: the body streams through to disk.
 
 The client never holds the file: it writes the multipart body to a socket
 from a generator that repeats one 1 MiB block of random bytes. The server
-runs with TMPDIR (where Django's ASGI handler spools the body),
+runs with TMPDIR (where Django's ASGI handler spools the body; WSGI does not),
 FILE_UPLOAD_TEMP_DIR (where the upload handler writes the file part) and
 MEDIA_ROOT (attachments) in directories of this module, to be looked into.
 """
@@ -228,7 +231,9 @@ class UploadServer:
         for fd in Path(f"/proc/{self.pid}/fd").iterdir():
             with contextlib.suppress(OSError):
                 target = os.readlink(fd)
-                if target.startswith((str(self.spool) + "/", str(self.upload_temp) + "/")):
+                # gunicorn's worker heartbeat (wgunicorn-*) lives in TMPDIR for the worker's life: not ours
+                ours = not Path(target).name.startswith("wgunicorn-")
+                if ours and target.startswith((str(self.spool) + "/", str(self.upload_temp) + "/")):
                     found.append(f"open: {target}")
         return found
 
@@ -240,16 +245,23 @@ class UploadServer:
         assert found == []
 
 
-@pytest.fixture(scope="module")
-def upload_server(live_servers, tmp_path_factory) -> UploadServer:
+@pytest.fixture(scope="module", params=["asgi", "wsgi"])
+def upload_server(request, live_servers, tmp_path_factory) -> UploadServer:
+    """uvicorn (ASGI, `make run`) or gunicorn `gthread` with one worker (WSGI, production's web processes)."""
     spool = tmp_path_factory.mktemp("server-spool")
     upload_temp = tmp_path_factory.mktemp("server-upload-temp")
     media = tmp_path_factory.mktemp("server-media")
     server = live_servers.get(
-        "uploads",
+        f"uploads-{request.param}",
         environment={"TMPDIR": str(spool), "FILE_UPLOAD_TEMP_DIR": str(upload_temp), "MEDIA_ROOT": str(media)},
+        wsgi=request.param == "wsgi",
     )
-    return UploadServer(port=server.port, pid=server.process.pid, spool=spool, upload_temp=upload_temp, media=media)
+    pid = server.process.pid
+    if request.param == "wsgi":  # the worker serves, not gunicorn's master
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        assert len(children) == 1, children
+        pid = int(children[0])
+    return UploadServer(port=server.port, pid=pid, spool=spool, upload_temp=upload_temp, media=media)
 
 
 def report(label: str, answer: Answer, rss: PeakRss) -> None:
