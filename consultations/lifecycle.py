@@ -228,11 +228,6 @@ def allowed(consultation: Consultation, member: Member, action: Action) -> Refus
     return None
 
 
-def is_assignee_or_admin(consultation: Consultation, member: Member) -> bool:
-    """Agents act only on their own consultations; masters and managers on any (R6, R9.3)."""
-    return Who.ASSIGNEE_OR_ADMIN.includes(member, consultation)
-
-
 def check_can_send(consultation: Consultation, member: Member) -> None:
     """R8: the reasons sending is refused, in the order the console explains them."""
     check_allowed(consultation, member, Action.SEND)

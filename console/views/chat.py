@@ -235,16 +235,19 @@ def chat_context(request: HttpRequest, consultation: Consultation, *, error: str
     choices when the member may change the assignee.
     """
     member = request.member
-    is_open = consultation.status != Status.CLOSED
-    mine_or_admin = lifecycle.is_assignee_or_admin(consultation, member)
-    can_change_assignee = is_open and mine_or_admin  # R6; lifecycle checks it again
+
+    def may(action: lifecycle.Action) -> bool:
+        # The lifecycle's transition table decides, as it will again when the control is used.
+        return lifecycle.allowed(consultation, member, action) is None
+
+    can_change_assignee = may(lifecycle.Action.CHANGE_ASSIGNEE)
     pane = ChatPane(
         page=message_page(consultation),
         refusal=lifecycle.send_refusal(consultation, member),
-        can_assign_to_me=consultation.status == Status.UNASSIGNED,
+        can_assign_to_me=may(lifecycle.Action.ASSIGN_TO_ME),
         can_change_assignee=can_change_assignee,
-        can_hold=consultation.status == Status.IN_PROGRESS and mine_or_admin,
-        can_close=is_open and mine_or_admin,
+        can_hold=may(lifecycle.Action.HOLD),
+        can_close=may(lifecycle.Action.CLOSE),
         assignee_choices=assignee_choices(consultation) if can_change_assignee else [],
         error=error,
         draft=draft,

@@ -170,5 +170,3 @@ def test_the_console_helpers_read_the_same_table(agent, agent2, make_consultatio
     assert _code(lifecycle.send_refusal(consultation, agent)) == _code(
         lifecycle.allowed(consultation, agent, Action.SEND)
     )
-    assert lifecycle.is_assignee_or_admin(consultation, agent) is False
-    assert lifecycle.is_assignee_or_admin(consultation, agent2) is True
