@@ -80,7 +80,7 @@ WARMUP_REQUESTS = 3  # sequential requests before each URL's first load, each ch
 MAX_REQUESTS_PER_THREAD = 1_000_000  # the Python loop's bound besides time
 REQUEST_TIMEOUT = 30
 DRAIN_SECONDS = 60  # at most, after each load, for the server's last requests to finish
-# The list's tabs per scope and its status filters (consultations/filters.py).
+# The list's tabs per scope and its status filters (console/filters.py).
 TABS = {"mine": ("waiting", "in_progress", "closed"), "all": ("unassigned", "waiting", "in_progress", "closed")}
 FLAGS = ("all", "important", "hold", "both")
 
