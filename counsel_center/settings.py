@@ -125,6 +125,14 @@ if _db["ENGINE"] == "django.db.backends.postgresql" and env_int("DB_POOL_MAX_SIZ
         "max_size": env_int("DB_POOL_MAX_SIZE", 0),
         "timeout": env_int("DB_POOL_TIMEOUT_SECONDS", 10),
     }
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    # A console request is one short query after another: PostgreSQL's parallel workers
+    # (its default, 2 per Gather) made a search's walk of the newest messages 3-6x slower
+    # on a small server (docs/perf.md). A server setting per connection; an `options`
+    # given in DATABASE_URL wins.
+    _db.setdefault("OPTIONS", {}).setdefault(
+        "options", f"-c max_parallel_workers_per_gather={env_int('DB_MAX_PARALLEL_WORKERS_PER_GATHER', 0)}"
+    )
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
     # A file, not the in-memory default: concurrency tests use real threads,

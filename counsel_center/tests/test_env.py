@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 from counsel_center.env import env_bool, env_float, env_int, env_list
 
@@ -43,3 +44,12 @@ def test_it_uses_defaults_when_unset(monkeypatch):
 def test_it_splits_lists(monkeypatch):
     monkeypatch.setenv("SOME_LIST", "a.example, b.example,")
     assert env_list("SOME_LIST", []) == ["a.example", "b.example"]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="a PostgreSQL server setting")
+@pytest.mark.django_db
+def test_the_products_connections_run_without_parallel_workers():
+    """DB_MAX_PARALLEL_WORKERS_PER_GATHER (0): short console queries are not split into parallel plans."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"

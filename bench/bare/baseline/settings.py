@@ -25,6 +25,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The product's per-connection server setting (counsel_center/settings.py), so both are served alike.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c max_parallel_workers_per_gather={int(os.environ.get('DB_MAX_PARALLEL_WORKERS_PER_GATHER', '0'))}"
+)
 if int(os.environ.get("DB_POOL_MAX_SIZE", "0")) > 0:  # the same pool as the product's settings
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
