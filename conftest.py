@@ -97,6 +97,22 @@ def outsider(other_center):
 
 
 @pytest.fixture
+def alice_client(client, agent):
+    """The test client signed in as Alice, an agent of center A."""
+    client.force_login(agent.user)
+    return client
+
+
+@pytest.fixture
+def upload_dir(settings, tmp_path):
+    """Uploads stream to a temporary directory of this test alone, to see that nothing is left there."""
+    directory = tmp_path / "uploads"
+    directory.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(directory)
+    return directory
+
+
+@pytest.fixture
 def customer(center):
     return CustomerFactory(center=center, user_key="kakao-user-1", profile_nickname="김민지")
 

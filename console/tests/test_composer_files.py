@@ -12,7 +12,7 @@ from consultations.models import Attachment, Event, Message, Status
 from consultations.tests import files
 from consultations.tests.helpers import consultation_in, fill
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("upload_dir")]  # uploads land in a directory of their own
 
 DRAFT = "자료 보내드립니다"
 NOT_SENDABLE = "Messages can be sent only while the consultation is waiting or in progress."
@@ -20,20 +20,6 @@ NOT_MINE = "You can send messages only in consultations assigned to you."
 ON_HOLD = "This consultation is on hold; release the hold to send messages."
 CENTER_STOPPED = "The center is stopped (운영 중지); sending is paused."
 PNG = files.png()
-
-
-@pytest.fixture(autouse=True)
-def upload_dir(settings, tmp_path) -> Path:
-    directory = tmp_path / "uploads"
-    directory.mkdir()
-    settings.FILE_UPLOAD_TEMP_DIR = str(directory)
-    return directory
-
-
-@pytest.fixture
-def alice(client, agent):
-    client.force_login(agent.user)
-    return client
 
 
 def page_of(response) -> str:
@@ -84,12 +70,12 @@ R8_CASES = [
 @pytest.mark.parametrize(("case", "reason"), R8_CASES)
 @pytest.mark.parametrize(("name", "content"), [("사진.png", PNG), ("견적서.pdf", files.PDF)])
 def test_a_file_is_refused_where_sending_is_and_nothing_is_kept(
-    alice, center, agent, agent2, make_consultation, settings, upload_dir, case, reason, name, content
+    alice_client, center, agent, agent2, make_consultation, settings, upload_dir, case, reason, name, content
 ):
     consultation = consultation_where(case, center, agent, agent2, make_consultation)
     before = (consultation.status, consultation.last_message_id)
 
-    response = files.agent_sends(alice, consultation, content, name=name, text=DRAFT)
+    response = files.agent_sends(alice_client, consultation, content, name=name, text=DRAFT)
 
     assert_refused_in_place(response, reason)
     assert_nothing_stored(settings, upload_dir)
@@ -99,11 +85,11 @@ def test_a_file_is_refused_where_sending_is_and_nothing_is_kept(
 
 @pytest.mark.parametrize("case", [case for case, _ in R8_CASES])
 def test_a_file_of_a_refused_type_is_refused_there_too_and_nothing_is_kept(
-    alice, center, agent, agent2, make_consultation, settings, upload_dir, case
+    alice_client, center, agent, agent2, make_consultation, settings, upload_dir, case
 ):
     consultation = consultation_where(case, center, agent, agent2, make_consultation)
 
-    response = files.agent_sends(alice, consultation, b"MZ\x90\x00", name="setup.exe", text=DRAFT)
+    response = files.agent_sends(alice_client, consultation, b"MZ\x90\x00", name="setup.exe", text=DRAFT)
 
     page = page_of(response)
     assert "Files of type .exe cannot be sent." in page  # the file's type is checked first
@@ -126,10 +112,10 @@ def test_another_centers_consultation_is_a_404_and_keeps_no_file(
 # --- R7 ----------------------------------------------------------------------------------------------
 
 
-def test_a_file_as_the_first_message_starts_the_consultation(alice, agent, make_consultation, settings):
+def test_a_file_as_the_first_message_starts_the_consultation(alice_client, agent, make_consultation, settings):
     consultation = consultation_in(make_consultation, Status.WAITING, assignee=agent)
 
-    response = files.agent_sends(alice, consultation, files.PDF, name="안내문.pdf")
+    response = files.agent_sends(alice_client, consultation, files.PDF, name="안내문.pdf")
 
     assert response.status_code == 200
     assert response["HX-Trigger"] == '{"consultation-changed": {}}'
@@ -144,12 +130,12 @@ def test_a_file_as_the_first_message_starts_the_consultation(alice, agent, make_
 
 
 def test_a_first_file_over_the_concurrent_limit_is_refused_and_its_file_deleted(
-    alice, agent, make_consultation, settings, upload_dir
+    alice_client, agent, make_consultation, settings, upload_dir
 ):
     fill(make_consultation, agent, Status.IN_PROGRESS, 3)  # the center's default limit
     consultation = consultation_in(make_consultation, Status.WAITING, assignee=agent)
 
-    response = files.agent_sends(alice, consultation, PNG, name="사진.png", text=DRAFT)
+    response = files.agent_sends(alice_client, consultation, PNG, name="사진.png", text=DRAFT)
 
     assert_refused_in_place(response, "Alice already has 3 consultations in progress, the center's concurrent limit.")
     assert_nothing_stored(settings, upload_dir)  # stored before the send, deleted when it was refused
@@ -165,10 +151,10 @@ def test_a_first_file_over_the_concurrent_limit_is_refused_and_its_file_deleted(
     ("name", "content", "kind"),
     [("사진.png", PNG, Message.Kind.IMAGE), ("견적서.pdf", files.PDF, Message.Kind.FILE)],
 )
-def test_text_and_a_file_go_as_one_message(alice, agent, make_consultation, settings, name, content, kind):
+def test_text_and_a_file_go_as_one_message(alice_client, agent, make_consultation, settings, name, content, kind):
     consultation = consultation_in(make_consultation, Status.IN_PROGRESS, assignee=agent)
 
-    response = files.agent_sends(alice, consultation, content, name=name, text="첫 줄\r\n둘째 줄")
+    response = files.agent_sends(alice_client, consultation, content, name=name, text="첫 줄\r\n둘째 줄")
 
     page = page_of(response)
     message = Message.objects.get()
@@ -181,10 +167,10 @@ def test_text_and_a_file_go_as_one_message(alice, agent, make_consultation, sett
     assert "></textarea>" in page  # the composer is emptied
 
 
-def test_a_text_only_message_still_works_and_stores_no_file(alice, agent, make_consultation, settings):
+def test_a_text_only_message_still_works_and_stores_no_file(alice_client, agent, make_consultation, settings):
     consultation = consultation_in(make_consultation, Status.IN_PROGRESS, assignee=agent)
 
-    files.agent_sends(alice, consultation, text="파일 없이 보냅니다")
+    files.agent_sends(alice_client, consultation, text="파일 없이 보냅니다")
 
     message = Message.objects.get()
     assert (message.kind, message.text) == (Message.Kind.TEXT, "파일 없이 보냅니다")
@@ -192,47 +178,47 @@ def test_a_text_only_message_still_works_and_stores_no_file(alice, agent, make_c
     assert files.stored_files(settings.MEDIA_ROOT) == []
 
 
-def test_an_image_that_is_not_one_goes_as_a_plain_file(alice, agent, make_consultation):
+def test_an_image_that_is_not_one_goes_as_a_plain_file(alice_client, agent, make_consultation):
     consultation = consultation_in(make_consultation, Status.IN_PROGRESS, assignee=agent)
 
-    files.agent_sends(alice, consultation, files.TEXT_AS_PNG, name="메모.png", content_type="image/png")
+    files.agent_sends(alice_client, consultation, files.TEXT_AS_PNG, name="메모.png", content_type="image/png")
 
     assert Message.objects.get().kind == Message.Kind.FILE
 
 
-def test_the_file_is_ours_to_type_not_the_browsers(alice, agent, make_consultation):
+def test_the_file_is_ours_to_type_not_the_browsers(alice_client, agent, make_consultation):
     consultation = consultation_in(make_consultation, Status.IN_PROGRESS, assignee=agent)
 
-    files.agent_sends(alice, consultation, files.PDF, name="견적서.pdf", content_type="text/html")
+    files.agent_sends(alice_client, consultation, files.PDF, name="견적서.pdf", content_type="text/html")
 
     assert Attachment.objects.get().content_type == "application/pdf"
 
 
 def test_a_file_over_the_limit_is_refused_in_place_and_nothing_is_kept(
-    alice, agent, make_consultation, settings, upload_dir, monkeypatch
+    alice_client, agent, make_consultation, settings, upload_dir, monkeypatch
 ):
     monkeypatch.setattr(file_policy, "MAX_FILE_BYTES", 1000)
     consultation = consultation_in(make_consultation, Status.IN_PROGRESS, assignee=agent)
 
-    response = files.agent_sends(alice, consultation, b"x" * 1001, name="자료.zip", text=DRAFT)
+    response = files.agent_sends(alice_client, consultation, b"x" * 1001, name="자료.zip", text=DRAFT)
 
     assert_refused_in_place(response, "A file can be at most 300 MB.")
     assert_nothing_stored(settings, upload_dir)
 
 
-def test_a_file_at_the_limit_is_sent(alice, agent, make_consultation, settings, monkeypatch):
+def test_a_file_at_the_limit_is_sent(alice_client, agent, make_consultation, settings, monkeypatch):
     monkeypatch.setattr(file_policy, "MAX_FILE_BYTES", 1000)
     consultation = consultation_in(make_consultation, Status.IN_PROGRESS, assignee=agent)
 
-    files.agent_sends(alice, consultation, b"x" * 1000, name="자료.zip")
+    files.agent_sends(alice_client, consultation, b"x" * 1000, name="자료.zip")
 
     assert Attachment.objects.get().size == 1000
 
 
-def test_an_empty_file_without_text_is_a_file_message(alice, agent, make_consultation):
+def test_an_empty_file_without_text_is_a_file_message(alice_client, agent, make_consultation):
     consultation = consultation_in(make_consultation, Status.IN_PROGRESS, assignee=agent)
 
-    response = files.agent_sends(alice, consultation, b"", name="빈 파일.txt")
+    response = files.agent_sends(alice_client, consultation, b"", name="빈 파일.txt")
 
     assert response.status_code == 200
     message = consultation.messages.get()
@@ -241,17 +227,17 @@ def test_an_empty_file_without_text_is_a_file_message(alice, agent, make_consult
 
 
 def test_without_htmx_a_refused_file_redirects_with_the_reason_and_keeps_nothing(
-    alice, agent, make_consultation, settings, upload_dir
+    alice_client, agent, make_consultation, settings, upload_dir
 ):
     consultation = consultation_in(make_consultation, Status.IN_PROGRESS, assignee=agent)
     body, content_type = files.multipart({"text": DRAFT}, filename="setup.exe", content=b"MZ")
 
-    response = alice.post(
+    response = alice_client.post(
         f"/consultations/{consultation.public_id}/messages", body, content_type=content_type, HTTP_ACCEPT_LANGUAGE="en"
     )
 
     assert response.status_code == 302
     assert response.url.startswith(f"/consultations/{consultation.public_id}/")
-    follow = alice.get(response.url, HTTP_ACCEPT_LANGUAGE="en")
+    follow = alice_client.get(response.url, HTTP_ACCEPT_LANGUAGE="en")
     assert "Files of type .exe cannot be sent." in html.unescape(follow.content.decode())
     assert_nothing_stored(settings, upload_dir)

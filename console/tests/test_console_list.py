@@ -30,12 +30,6 @@ def rows_of(response) -> list[str]:
     return re.findall(r'data-consultation="(\w+)"', response.content.decode())
 
 
-@pytest.fixture
-def alice_client(client, agent):
-    client.force_login(agent.user)
-    return client
-
-
 def test_it_asks_anonymous_visitors_to_log_in(client):
     response = client.get(LIST)
 

@@ -39,12 +39,6 @@ def rows_of(response) -> set[str]:
 
 
 @pytest.fixture
-def alice_client(client, agent):
-    client.force_login(agent.user)
-    return client
-
-
-@pytest.fixture
 def made(center):
     """One unassigned consultation per thing a search can match."""
 

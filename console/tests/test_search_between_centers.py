@@ -26,12 +26,6 @@ LIST = reverse("console")
 TABS = {"mine": ("waiting", "in_progress", "closed"), "all": ("unassigned", "waiting", "in_progress", "closed")}
 
 
-@pytest.fixture
-def alice_client(client, agent):
-    client.force_login(agent.user)
-    return client
-
-
 def what_the_list_shows(client, term: str) -> dict:
     """Every scope and tab's rows, in order, and the count of every tab."""
     shown = {}

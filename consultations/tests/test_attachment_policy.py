@@ -22,7 +22,7 @@ from customers.models import Customer
 from . import files
 from .helpers import consultation_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("upload_dir")]  # uploads land in a directory of their own
 
 TABLE = [(category, extension) for category, extensions in file_policy.EXTENSIONS.items() for extension in extensions]
 EVERY_EXTENSION = [
@@ -57,21 +57,6 @@ COMPOSER_REFUSED = [
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
 DRAFT = "보내려던 답변입니다"
 PDF_SHA256 = hashlib.sha256(files.PDF).hexdigest()
-
-
-@pytest.fixture(autouse=True)
-def upload_dir(settings, tmp_path) -> Path:
-    """Uploads stream to a temporary directory of this test alone, to see that nothing is left there."""
-    directory = tmp_path / "uploads"
-    directory.mkdir()
-    settings.FILE_UPLOAD_TEMP_DIR = str(directory)
-    return directory
-
-
-@pytest.fixture
-def alice(client, agent):
-    client.force_login(agent.user)
-    return client
 
 
 def refusal_text(extension: str) -> str:
@@ -166,13 +151,13 @@ def test_only_the_last_extension_counts_on_the_webhook(client, center, settings)
 
 @pytest.mark.parametrize(("category", "extension"), EVERY_EXTENSION)
 def test_the_agent_may_send_every_extension_of_the_table(
-    alice, agent, make_consultation, settings, category, extension
+    alice_client, agent, make_consultation, settings, category, extension
 ):
     consultation = consultation_in(make_consultation, Status.IN_PROGRESS, assignee=agent)
     content = files.content_for(extension)
     name = f"상담 자료.{extension}"
 
-    response = files.agent_sends(alice, consultation, content, name=name)
+    response = files.agent_sends(alice_client, consultation, content, name=name)
 
     assert response.status_code == 200
     assert response["HX-Trigger"] == '{"consultation-changed": {}}'
@@ -185,11 +170,11 @@ def test_the_agent_may_send_every_extension_of_the_table(
 
 @pytest.mark.parametrize(("name", "extension"), COMPOSER_REFUSED)
 def test_the_agent_is_refused_any_other_type_the_draft_stays_and_nothing_is_kept(
-    alice, agent, make_consultation, settings, upload_dir, name, extension
+    alice_client, agent, make_consultation, settings, upload_dir, name, extension
 ):
     consultation = consultation_in(make_consultation, Status.IN_PROGRESS, assignee=agent)
 
-    response = files.agent_sends(alice, consultation, SVG, name=name, text=DRAFT)
+    response = files.agent_sends(alice_client, consultation, SVG, name=name, text=DRAFT)
 
     page = page_of(response)
     assert not response.has_header("HX-Trigger")
@@ -198,11 +183,11 @@ def test_the_agent_is_refused_any_other_type_the_draft_stays_and_nothing_is_kept
     assert_nothing_stored(settings, upload_dir)
 
 
-def test_only_the_last_extension_counts_in_the_composer(alice, agent, make_consultation, settings):
+def test_only_the_last_extension_counts_in_the_composer(alice_client, agent, make_consultation, settings):
     consultation = consultation_in(make_consultation, Status.IN_PROGRESS, assignee=agent)
     content = files.image_bytes("JPEG")
 
-    files.agent_sends(alice, consultation, content, name="a.php.jpg")
+    files.agent_sends(alice_client, consultation, content, name="a.php.jpg")
 
     attachment = Attachment.objects.get()
     assert (attachment.message.kind, attachment.name, attachment.content_type) == ("image", "a.php.jpg", "image/jpeg")
@@ -333,10 +318,10 @@ def test_the_webhook_refuses_a_name_longer_than_255_characters(client, center, s
     ],
 )
 def test_the_composer_keeps_a_clean_name_and_stores_under_a_safe_one(
-    alice, agent, make_consultation, settings, sent, kept
+    alice_client, agent, make_consultation, settings, sent, kept
 ):
     consultation = consultation_in(make_consultation, Status.IN_PROGRESS, assignee=agent)
-    response = files.agent_sends(alice, consultation, files.PDF, name=sent)
+    response = files.agent_sends(alice_client, consultation, files.PDF, name=sent)
 
     assert response.status_code == 200
     attachment = Attachment.objects.get()
