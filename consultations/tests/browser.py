@@ -78,9 +78,14 @@ def open_tab(context: Any) -> Tab:
     return tab
 
 
-def new_context(browser: Any, *, viewport: dict | None = None, locale: str = "ko-KR") -> Any:
-    """A fresh context (its own cookies), Korean by default: Accept-Language follows the locale."""
-    return browser.new_context(locale=locale, viewport=viewport or DESKTOP)
+def new_context(
+    browser: Any, *, viewport: dict | None = None, locale: str = "ko-KR", timezone_id: str | None = None
+) -> Any:
+    """A fresh context (its own cookies), Korean by default: Accept-Language follows the locale.
+
+    `timezone_id`: the browser's own time zone (the machine's when None)."""
+    options = {"timezone_id": timezone_id} if timezone_id else {}
+    return browser.new_context(locale=locale, viewport=viewport or DESKTOP, **options)
 
 
 def log_in(page: Any, base_url: str, username: str, password: str = PASSWORD) -> None:

@@ -586,3 +586,34 @@ def test_the_simulator_shows_the_files_agents_send(browser_page, agent, center):
     audio = page.wait_for_selector('[data-role="incoming"] [data-role="attachment"][data-kind="audio"]')
     note = audio.inner_text()
     assert "Audio plays in mobile KakaoTalk only." in note or "모바일 카카오톡에서만 재생 가능" in note
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_simulator_shows_times_in_the_centers_time_zone_not_the_browsers(
+    live_server, client, settings, agent, monkeypatch
+):
+    """A browser in New York, a center in Seoul: the simulator reads the clock as the console does."""
+    settings.SIMULATOR_ENABLED = True
+    client.force_login(agent.user)
+    session = (settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value)
+    with browser.chromium(monkeypatch) as chromium:
+        context = browser.session_context(chromium, live_server.url, session, timezone_id="America/New_York")
+        tab = browser.open_tab(context)
+        page = tab.page
+        page.goto(f"{live_server.url}{PAGE}")
+        user_key = page.input_value('[data-role="user-key"]')
+        send(page, "몇 시에 여나요?")
+        page.wait_for_selector('[data-role="outgoing"][data-state="sent"]')
+        message = Message.objects.get(consultation__customer__user_key=user_key)
+        lifecycle.do_assign_to_me(message.consultation, actor=agent)
+        answer = lifecycle.do_send_message(message.consultation, actor=agent, text="오전 9시에 엽니다.")
+
+        shown = page.wait_for_selector('[data-role="incoming"] .msg-meta').inner_text()
+        iso = answer.created_at.isoformat()
+        in_zone = '([iso, zone]) => new Date(iso).toLocaleTimeString("ko", {hour: "numeric", minute: "2-digit", '
+        in_zone += "timeZone: zone})"
+        in_seoul = page.evaluate(in_zone, [iso, "Asia/Seoul"])
+        in_browser = page.evaluate(in_zone, [iso, "America/New_York"])
+        assert in_seoul != in_browser  # 13 or 14 hours apart: the test can tell them apart
+        assert shown == in_seoul
+        assert tab.errors == [], f"script errors: {tab.errors}"

@@ -25,6 +25,8 @@
   const SECRET = root.dataset.secret;
   const NEW_NICKNAME = root.dataset.newNickname;
   const LANG = document.documentElement.lang || "ko";
+  // Times as the console shows them: in the center's time zone, whatever the browser's.
+  const TIME_ZONE = root.dataset.timeZone || undefined;
   const POLL_MS = 2000;
 
   // SPEC §4 as the server applies it (file_policy): extension → kind, and the size limit.
@@ -336,7 +338,7 @@
 
   function time(iso) {
     const moment = iso ? new Date(iso) : new Date();
-    return moment.toLocaleTimeString(LANG, { hour: "numeric", minute: "2-digit" });
+    return moment.toLocaleTimeString(LANG, { hour: "numeric", minute: "2-digit", timeZone: TIME_ZONE });
   }
 
   function megabytes(bytes) {
@@ -396,12 +398,13 @@
 
   function dayDivider(iso) {
     const moment = iso ? new Date(iso) : new Date();
-    const day = moment.toDateString();
+    const options = { year: "numeric", month: "long", day: "numeric", weekday: "long", timeZone: TIME_ZONE };
+    const day = moment.toLocaleDateString(LANG, options);  // the center's calendar day
     if (day === state.lastDay) return;
     state.lastDay = day;
     const line = document.createElement("div");
     line.className = "day";
-    line.textContent = moment.toLocaleDateString(LANG, { year: "numeric", month: "long", day: "numeric", weekday: "long" });
+    line.textContent = day;
     append(line);
   }
 
