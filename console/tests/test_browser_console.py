@@ -10,7 +10,7 @@ import re
 import pytest
 
 from consultations import lifecycle
-from consultations.models import CloseReason, Consultation, Event, Message, ReadMark, Status
+from consultations.models import CloseReason, Consultation, Event, Message, ReadMark, Status, Template
 from consultations.tests import browser
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -158,3 +158,26 @@ def test_two_agents_press_assign_to_me_at_once_one_wins(chromium, live_server, c
 
     errors = [error for tab in tabs.values() for error in tab.errors]
     assert errors == [], f"script errors: {errors}"
+
+
+def test_two_templates_inserted_one_after_the_other_stay_on_lines_of_their_own(chromium, live_server, center, agent):
+    Template.objects.create(center=center, title="첫 인사", body="안녕하세요, 상담원입니다.")
+    Template.objects.create(center=center, title="마무리", body="문의해 주셔서 감사합니다.")
+    received = lifecycle.do_receive_customer_message(center, user_key="kakao-user-9", text="문의 있어요")
+    lifecycle.do_assign_to_me(received.consultation, actor=agent)
+    tab = browser.open_tab(browser.new_context(chromium))
+    page = tab.page
+    browser.log_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/consultations/{received.consultation.public_id}/")
+
+    page.click("#assist-tab-templates")
+    for title in ("첫 인사", "마무리"):
+        page.click(f".assist-template:has-text('{title}')")
+        page.wait_for_selector(f"#assist-template-preview .assist-preview-title:has-text('{title}')")
+        page.click("#assist-template-preview .assist-insert")
+
+    text = page.input_value(COMPOSER)
+    assert text == "안녕하세요, 상담원입니다.\n문의해 주셔서 감사합니다."
+    # The cursor is where the member goes on typing: after the last text inserted.
+    assert page.evaluate(f"document.querySelector('{COMPOSER}').selectionStart") == len(text)
+    assert tab.errors == [], f"script errors: {tab.errors}"

@@ -26,7 +26,9 @@
     if (status) status.textContent = text || "";
   }
 
-  // Inserts at the composer's cursor (or at its end, if the member never placed one), then focuses it.
+  // Inserts at the composer's cursor (or at its end, if the member never placed one), then focuses it
+  // with the cursor after the inserted text. A line break keeps it apart from text already on either
+  // side, so two answers never run together ("…드립니다.문의해 주셔서…").
   // No composer on the page, or a disabled one (R8): nothing changes but a hint in the panel.
   function insertIntoComposer(button) {
     var panel = button.closest("[data-assist]");
@@ -39,8 +41,15 @@
     var placed = box.getAttribute("data-assist-cursor") === "1";
     var start = placed ? box.selectionStart : box.value.length;
     var end = placed ? box.selectionEnd : box.value.length;
+    var before = box.value.slice(0, start);
+    var after = box.value.slice(end);
+    var breakAfter = Boolean(after) && !/^\n/.test(after);
+    if (before && !/\n$/.test(before)) text = "\n" + text;
+    if (breakAfter) text = text + "\n";
     box.focus();
     box.setRangeText(text, start, end, "end");
+    var caret = start + text.length - (breakAfter ? 1 : 0); // right after the inserted text
+    box.setSelectionRange(caret, caret);
     // Let the composer's own script (size, counter, send button) see the new text.
     box.dispatchEvent(new Event("input", { bubbles: true }));
     say(panel, "");
