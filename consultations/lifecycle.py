@@ -960,6 +960,11 @@ def on_customer_updated(customer: Customer, *, actor: Member, at: datetime, fiel
     _record(Event.Kind.CUSTOMER_UPDATED, center=customer.center, customer=customer, actor=actor, at=at, fields=fields)
 
 
+def on_center_operating_changed(center: Center, *, at: datetime) -> None:
+    """운영 중지 or restarted: an Event, so that open consoles update their badge and composer (R8)."""
+    _record(Event.Kind.CENTER_CHANGED, center=center, at=at, is_operating=center.is_operating)
+
+
 # The report's excerpt: the customer's own last messages (R16).
 REPORT_EXCERPT_MESSAGES = 20
 

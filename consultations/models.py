@@ -294,6 +294,7 @@ class Event(models.Model):
         CUSTOMER_UPDATED = "customer.updated", _("Customer details edited")
         CUSTOMER_BLOCKED = "customer.blocked", _("Customer blocked")
         CUSTOMER_UNBLOCKED = "customer.unblocked", _("Customer unblocked")
+        CENTER_CHANGED = "center.changed", _("Center stopped or restarted")
 
     center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="events", verbose_name=_("center"))
     consultation = models.ForeignKey(

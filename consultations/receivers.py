@@ -1,7 +1,9 @@
-"""The consultations' answers to customers' rules (customers/signals.py), inside the same transaction."""
+"""The consultations' answers to customers' rules (customers/signals.py) and to the center's own changes
+(counsel_center/signals.py), inside the same transaction."""
 
 from django.dispatch import receiver
 
+from counsel_center.signals import center_operating_changed
 from customers.signals import customer_blocked, customer_unblocked, customer_updated, report_queued
 
 from . import lifecycle
@@ -25,3 +27,8 @@ def record_update(sender, *, customer, actor, at, fields, **kwargs) -> None:
 @receiver(report_queued, dispatch_uid="consultations.queue_report")
 def queue_report(sender, *, report, actor, at, **kwargs) -> None:
     lifecycle.on_report_queued(report)
+
+
+@receiver(center_operating_changed, dispatch_uid="consultations.record_center_state")
+def record_center_state(sender, *, center, at, **kwargs) -> None:
+    lifecycle.on_center_operating_changed(center, at=at)

@@ -15,8 +15,10 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from . import clock
 from .admin_scoping import ADMIN_ROLES, MASTER_ONLY, CenterScopedAdmin, is_superuser
 from .models import Center, Member
+from .signals import center_operating_changed
 
 User = get_user_model()
 
@@ -61,6 +63,12 @@ class CenterAdmin(CenterScopedAdmin, admin.ModelAdmin):
             (_("Consultations"), {"fields": ("concurrent_limit", "idle_close_minutes", "time_zone")}),
             (_("Channel"), {"fields": channel}),
         ]
+
+    def save_model(self, request: HttpRequest, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_operating" in form.changed_data:
+            # Open consoles show the new state at once (an Event, in the admin's transaction).
+            center_operating_changed.send(sender=Center, center=obj, at=clock.now())
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         if is_superuser(request):

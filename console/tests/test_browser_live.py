@@ -12,13 +12,14 @@ still there at the end.
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from consultations import lifecycle
 from consultations.models import Consultation, ReadMark, Status
 from consultations.tests import browser
 from consultations.tests.files import PDF
 from consultations.tests.live import eventually, post_message, redis_url
+from counsel_center.models import Center
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -219,3 +220,38 @@ def test_the_tab_title_counts_what_waits_for_me_and_an_assignment_notifies(chrom
     assert toggle.get_attribute("aria-pressed") == "true" and toggle.inner_text() == "알림 켜짐"
     assert still_the_same_page(tab)
     assert tab.errors == []
+
+
+def test_stopping_the_center_in_the_admin_disables_open_composers_within_two_seconds(
+    chromium, server, center, agent, master
+):
+    consultation = in_progress_for(center, agent)
+    tab = console_tab(chromium, server, agent.user, f"/consultations/{consultation.public_id}/?tab=in_progress")
+    page = tab.page
+    assert page.is_enabled(COMPOSER)
+    assert page.inner_text("#center-state").strip() == "운영 중"
+    with translation.override("ko"):
+        stopped_reason = str(lifecycle.CENTER_STOPPED.message)
+    admin = browser.open_tab(browser.session_context(chromium, base_url(server), browser.session_of(master.user)))
+    change_url = base_url(server) + f"/admin/counsel_center/center/{center.pk}/change/"
+
+    def save_operating(operating: bool) -> None:
+        admin.page.goto(change_url)
+        admin.page.set_checked("#id_is_operating", operating)
+        with admin.page.expect_navigation():
+            admin.page.click("input[name=_save]")
+        assert Center.objects.get(pk=center.pk).is_operating is operating
+
+    # A master stops the center (운영 중지) in another browser: this console follows, without a reload.
+    save_operating(False)
+    page.wait_for_function(f"() => document.querySelector('{COMPOSER}').disabled", timeout=2000)
+    page.wait_for_function("() => document.querySelector('#center-state').innerText.trim() === '운영 중지'")
+    assert page.inner_text("#chat").count(stopped_reason) == 1  # said once, under the composer
+
+    # …and restarts it: the composer opens again.
+    save_operating(True)
+    page.wait_for_function(f"() => !document.querySelector('{COMPOSER}').disabled", timeout=2000)
+    page.wait_for_function("() => document.querySelector('#center-state').innerText.trim() === '운영 중'")
+    assert stopped_reason not in page.inner_text("#chat")
+    assert still_the_same_page(tab)
+    assert tab.errors == [], f"script errors: {tab.errors}"

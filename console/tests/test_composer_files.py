@@ -3,6 +3,7 @@ file leaves nothing behind — no message, no attachment, no file in MEDIA_ROOT,
 
 import hashlib
 import html
+import re
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,10 @@ def page_of(response) -> str:
 def assert_refused_in_place(response, reason: str) -> None:
     page = page_of(response)
     assert not response.has_header("HX-Trigger")
-    assert f'<p class="chat-error" role="alert">{reason}</p>' in page
+    # Said once, as an alert above the composer (when it is why the composer is disabled, it describes the
+    # composer too, and is not repeated under it).
+    assert re.search(rf'<p (id="composer-reason" )?class="chat-error" role="alert">{re.escape(reason)}</p>', page)
+    assert page.count(f">{reason}</p>") == 1
     assert f"{DRAFT}</textarea>" in page  # the draft is kept
 
 

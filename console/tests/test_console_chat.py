@@ -536,7 +536,10 @@ def test_a_send_refused_after_the_pane_was_drawn_shows_the_reason_and_keeps_the_
     assert response.status_code == 200
     assert not response.has_header("HX-Trigger")
     html = response.content.decode()
-    assert f'<p class="chat-error" role="alert">{ON_HOLD}</p>' in html
+    # Said once: as an alert above the composer, which points at it, and not again under the composer.
+    assert f'<p id="composer-reason" class="chat-error" role="alert">{ON_HOLD}</p>' in html
+    assert html.count(ON_HOLD) == 1
+    assert 'aria-describedby="composer-reason"' in html
     assert "보내려던 &lt;b&gt;답변&lt;/b&gt;</textarea>" in html
     assert not consultation.messages.exists()
 

@@ -82,6 +82,7 @@ class AssigneeChoice:
 class ChatPane:
     page: MessagePage
     refusal: Refused | None  # why sending is refused now (R8); the composer is disabled with it
+    refusal_in_error: bool  # `error` is that same refusal: the composer does not repeat it
     can_assign_to_me: bool
     can_change_assignee: bool
     can_hold: bool
@@ -241,9 +242,12 @@ def chat_context(request: HttpRequest, consultation: Consultation, *, error: str
         return lifecycle.allowed(consultation, member, action) is None
 
     can_change_assignee = may(lifecycle.Action.CHANGE_ASSIGNEE)
+    refusal = lifecycle.send_refusal(consultation, member)
     pane = ChatPane(
         page=message_page(consultation),
-        refusal=lifecycle.send_refusal(consultation, member),
+        refusal=refusal,
+        # A send just refused for the reason the composer would give: said once, in the alert above it.
+        refusal_in_error=refusal is not None and error == refusal.message,
         can_assign_to_me=may(lifecycle.Action.ASSIGN_TO_ME),
         can_change_assignee=can_change_assignee,
         can_hold=may(lifecycle.Action.HOLD),

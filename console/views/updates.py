@@ -80,7 +80,15 @@ def waiting_count(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"waiting": waiting})
 
 
+@require_GET
+@member_required
+def center_state(request: HttpRequest) -> HttpResponse:
+    """The top bar's 운영 중 / 운영 중지 badge, refreshed on the stream's `center.changed`."""
+    return render(request, "counsel_center/_topbar.html#center_state", {"member": request.member})
+
+
 urlpatterns = [
     path("consultations/waiting-count", waiting_count, name="live-waiting-count"),
+    path("center/state", center_state, name="live-center-state"),
     path("consultations/<str:public_id>/messages/since", messages_since, name="chat-messages-since"),
 ]

@@ -4,6 +4,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 
 from consultations import lifecycle
@@ -229,3 +230,23 @@ def test_a_refusal_reads_in_the_language_active_where_it_is_shown(center, agent,
         shown = raised.message
     assert "5" in shown
     assert "the most one member can hold" not in shown
+
+
+def test_a_master_stopping_or_restarting_the_center_in_the_admin_records_one_event_each(client, center, master):
+    client.force_login(master.user)
+    url = reverse("admin:counsel_center_center_change", args=[center.pk])
+    form = {
+        "name": center.name,
+        "concurrent_limit": center.concurrent_limit,
+        "idle_close_minutes": center.idle_close_minutes,
+        "time_zone": center.time_zone,
+        "outbound_url": center.outbound_url,
+        "webhook_secret": center.webhook_secret,
+    }  # is_operating left out: unchecked, 운영 중지
+
+    assert client.post(url, form).status_code == 302
+    assert client.post(url, {**form, "name": "새 이름"}).status_code == 302  # another edit, still stopped
+    assert client.post(url, {**form, "is_operating": "on"}).status_code == 302
+
+    changes = Event.objects.filter(center=center, kind=Event.Kind.CENTER_CHANGED).order_by("id")
+    assert [event.data for event in changes] == [{"is_operating": False}, {"is_operating": True}]

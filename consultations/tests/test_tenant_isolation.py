@@ -34,6 +34,7 @@ WITHOUT_OBJECTS = {
     "assist-favorite-term",
     "event-stream",  # always the member's own center, never one named in the request: console/tests/test_live_stream.py
     "live-waiting-count",  # counts the member's own consultations only: console/tests/test_console_live.py
+    "live-center-state",  # the member's own center, named by nothing in the request: test_browser_live.py
     "channel-file",  # no session: a signed link naming the center, test_attachment_downloads.py
 }
 

@@ -59,6 +59,7 @@ URLS: dict[str, tuple[list[str], list[str]]] = {
     "chat-set-hold": (["public_id"], [""]),
     "chat-close": (["public_id"], [""]),
     "live-waiting-count": ([], [""]),
+    "live-center-state": ([], [""]),
     "event-stream": ([], [""]),  # under the test client (WSGI) it answers 204 at once
     "details-pane": (["public_id"], [""]),
     "details-customer-profile": (["customer_id"], [""]),
