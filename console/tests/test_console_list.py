@@ -197,7 +197,8 @@ def test_the_list_costs_the_same_queries_for_5_or_200_consultations(
 
     # session, user, memberships (+ center), the live stream's cursor, the search term's probe (without a
     # search: the open tabs' counts), the tab counts (which also size the pager), page rows
-    with django_assert_max_num_queries(7):
+    # and, with nothing open, my load against the limits (the empty chat pane)
+    with django_assert_max_num_queries(8):
         response = alice_client.get(LIST, {"scope": "all", "tab": "unassigned", "q": "고객"})
 
     assert response.status_code == 200
@@ -361,8 +362,9 @@ def test_every_tab_and_filter_costs_the_same_queries_for_5_or_200_consultations(
 
     for tab in filters.TABS[scope]:
         # session, user, memberships (+ center), the live stream's cursor, the open tabs' counts, the closed
-        # tab's capped count, the page's rows
-        with django_assert_max_num_queries(7):
+        # tab's capped count, the page's rows; and with nothing open, my load against the limits (the empty
+        # chat pane)
+        with django_assert_max_num_queries(8):
             response = alice_client.get(LIST, {"scope": scope, "tab": tab, "flag": flag})
         assert response.status_code == 200
 
@@ -397,3 +399,22 @@ def test_the_console_page_renders_the_list_and_the_chat_and_loads_the_other_pane
 
 def rows_of_html(html: str) -> list[str]:
     return re.findall(r'data-consultation="(\w+)"', html)
+
+
+def test_with_nothing_open_the_chat_pane_shows_my_load_against_the_limits_and_the_centers_state(
+    alice_client, center, agent, agent2
+):
+    ConsultationFactory(center=center, status=Status.WAITING, assignee=agent)
+    for _ in range(2):
+        ConsultationFactory(center=center, status=Status.IN_PROGRESS, assignee=agent)
+    ConsultationFactory(center=center, status=Status.IN_PROGRESS, assignee=agent2)  # someone else's
+    center.concurrent_limit = 7
+    center.is_operating = False
+    center.save()
+
+    page = alice_client.get(LIST, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+    workload = page[page.index('<dl class="workload"') : page.index("</dl>")]
+    pairs = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", workload)
+    assert pairs == [("대기", "1 / 5"), ("상담 중", "2 / 7"), ("상담센터", "운영 중지")]
+    assert "상담을 열면" in page  # the details pane says what it will hold

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_GET
 from consultations.access import access_consultation
 from consultations.models import Consultation, Status
 from counsel_center.membership import member_required
+from counsel_center.models import MAX_WAITING_PER_MEMBER, Member
 
 from ..filters import (
     FLAGS,
@@ -174,5 +176,19 @@ def pane_contexts(request: HttpRequest, consultation: Consultation | None) -> di
     list and the conversation arrive first and the page costs about half.
     """
     if consultation is None:
-        return {}
+        return {"workload": workload(request.member)}
     return chat_context(request, consultation)
+
+
+def workload(member: Member) -> dict:
+    """What the empty chat pane shows: the member's own 대기 and 상담 중 against their limits (R5, R7). One query."""
+    mine = Consultation.objects.filter(assignee=member, status__in=[Status.WAITING, Status.IN_PROGRESS])
+    counts = mine.aggregate(
+        waiting=Count("pk", filter=Q(status=Status.WAITING)),
+        in_progress=Count("pk", filter=Q(status=Status.IN_PROGRESS)),
+    )
+    return {
+        **counts,
+        "waiting_limit": MAX_WAITING_PER_MEMBER,
+        "in_progress_limit": member.center.concurrent_limit,
+    }
