@@ -68,6 +68,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from webhook_bench import (  # noqa: E402 (bench/ is not a package)
     HOST,
     POOL_MAX_SIZE,
+    SERVER_KINDS,
     SERVER_START_SECONDS,
     SERVER_STOP_SECONDS,
     check_database_url,
@@ -266,12 +267,6 @@ class Server:
         return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
 
-WORKER_CLASSES = {  # docs/operations.md: the web processes (WSGI) and the stream processes (ASGI)
-    "wsgi": ["-k", "gthread", "--threads", "4"],
-    "asgi": ["-k", "uvicorn.workers.UvicornWorker"],
-}
-
-
 def start_gunicorn(
     name: str, app: str, *, kind: str, port: int, workers: int, env: dict[str, str], log_dir: Path
 ) -> Server:
@@ -279,7 +274,7 @@ def start_gunicorn(
     group."""
     if not port_is_free(port):
         sys.exit(f"port {port} is in use; pick another with --port/--drain-port")
-    command = [sys.executable, "-m", "gunicorn", app, *WORKER_CLASSES[kind], "-w", str(workers)]
+    command = [sys.executable, "-m", "gunicorn", app, *SERVER_KINDS[kind], "-w", str(workers)]
     command += ["-b", f"{HOST}:{port}", "--graceful-timeout", "10", "--log-level", "warning"]
     log_path = log_dir / f"{name}.log"
     with log_path.open("w") as log:
@@ -522,7 +517,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as in production)")
     parser.add_argument("--port", type=int, default=8789, help="port of the product (default 8789)")
     parser.add_argument(
-        "--server", choices=sorted(WORKER_CLASSES), default="wsgi", help="wsgi: production's web processes (default)"
+        "--server", choices=sorted(SERVER_KINDS), default="wsgi", help="wsgi: production's web processes (default)"
     )
     parser.add_argument("--drain-port", type=int, default=8790, help="port of the drain-only app (default 8790)")
     parser.add_argument("--dir", type=Path, help="work directory's parent: the disk measured (default: $TMPDIR)")
@@ -557,7 +552,7 @@ def main() -> int:
         )
         sha256 = sha256_of_content(size)  # before the clock: the channel knows its file's hash
         print(
-            f"gunicorn counsel_center.{args.server}:application {' '.join(WORKER_CLASSES[args.server])}"
+            f"gunicorn counsel_center.{args.server}:application {' '.join(SERVER_KINDS[args.server])}"
             f" -w {args.workers}, "
             f"DEBUG=0, pool max {POOL_MAX_SIZE} per worker; {args.mib} MiB per upload, {args.rounds} rounds"
         )

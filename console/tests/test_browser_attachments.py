@@ -23,7 +23,6 @@ from consultations import file_policy, lifecycle, thumbnails, uploads
 from consultations.models import Consultation, Message, Status
 from consultations.tests import browser
 from consultations.tests.files import PDF, image_bytes, png
-from consultations.tests.live import redis_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,18 +44,6 @@ RECORD_PROGRESS = """() => {
     }
   });
 }"""
-
-
-@pytest.fixture
-def server(live_servers):
-    # The live-update tests' server (started once per run): DEBUG serves the static files from the source tree.
-    return live_servers.get("browser", redis=redis_url(), debug=True)
-
-
-@pytest.fixture
-def chromium(monkeypatch):
-    with browser.chromium(monkeypatch) as running:
-        yield running
 
 
 @pytest.fixture

@@ -18,24 +18,12 @@ from consultations import lifecycle
 from consultations.models import Consultation, ReadMark, Status
 from consultations.tests import browser
 from consultations.tests.files import PDF
-from consultations.tests.live import eventually, post_message, redis_url
+from consultations.tests.live import eventually, post_message
 from counsel_center.models import Center
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 COMPOSER = "#composer-text"
-
-
-@pytest.fixture
-def server(live_servers):
-    # DEBUG serves the static files from the source tree (no collectstatic); the doorbell when the run has Redis.
-    return live_servers.get("browser", redis=redis_url(), debug=True)
-
-
-@pytest.fixture
-def chromium(monkeypatch):
-    with browser.chromium(monkeypatch) as running:
-        yield running
 
 
 def base_url(server) -> str:
