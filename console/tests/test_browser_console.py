@@ -170,11 +170,14 @@ def test_two_templates_inserted_one_after_the_other_stay_on_lines_of_their_own(c
     browser.log_in(page, live_server.url, "alice")
     page.goto(f"{live_server.url}/consultations/{received.consultation.public_id}/")
 
-    page.click("#assist-tab-templates")
+    page.wait_for_selector("#assist-tab-templates", state="attached")  # the drawer's panel has loaded, closed
     for title in ("첫 인사", "마무리"):
+        page.click(".composer-assist")  # the button beside the composer opens the drawer; an insert closes it
+        page.click("#assist-tab-templates")
         page.click(f".assist-template:has-text('{title}')")
         page.wait_for_selector(f"#assist-template-preview .assist-preview-title:has-text('{title}')")
         page.click("#assist-template-preview .assist-insert")
+        assert page.locator("#assist-drawer").is_hidden()
 
     text = page.input_value(COMPOSER)
     assert text == "안녕하세요, 상담원입니다.\n문의해 주셔서 감사합니다."
