@@ -65,7 +65,7 @@ class MemberAdmin(CenterScopedAdmin, admin.ModelAdmin):
 
     form = MemberChangeForm
     add_form = MemberCreationForm
-    list_display = ("member_name", "user__username", "role", "can_consult", "is_active", "created_at")
+    list_display = ("member_name", "username", "role", "can_consult", "is_active", "created_at")
     list_filter = ("role", "can_consult", "is_active")
     list_select_related = ("user",)
     search_fields = ("display_name", "user__username", "user__first_name", "user__last_name", "user__email")
@@ -82,7 +82,8 @@ class MemberAdmin(CenterScopedAdmin, admin.ModelAdmin):
     def member_name(self, obj: Member) -> str:
         return obj.name
 
-    @admin.display(description=_("username"))
+    # A method, not "user__username": Django labels a lookup column "User  username", in English only.
+    @admin.display(description=_("username"), ordering="user__username")
     def username(self, obj: Member) -> str:
         return obj.user.get_username()
 

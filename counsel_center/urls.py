@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from consultations.channel.file_links import channel_file
@@ -8,9 +9,12 @@ from consultations.channel.webhook import channel_events
 
 from .views import choose_center_view
 
-admin.site.site_header = "상담 관리자센터"
-admin.site.site_title = "상담 관리자센터"
-admin.site.index_title = "센터 관리"
+# Translated per request (the admin's header follows the member's language); the look is
+# templates/admin/base_site.html, whose "Back to the console" link replaces "View site".
+admin.site.site_header = _("Consultation Admin Center")
+admin.site.site_title = _("Consultation Admin Center")
+admin.site.index_title = _("Center administration")
+admin.site.site_url = None
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
