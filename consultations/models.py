@@ -180,13 +180,21 @@ class Consultation(models.Model):
     def is_open(self) -> bool:
         return self.status != Status.CLOSED
 
-    @property
-    def is_unread(self) -> bool:
-        """The customer wrote last, after what the member last read (needs `for_list`'s `read_upto`)."""
+    def is_unread_for(self, member: Member) -> bool:
+        """A customer message came after the member last looked (needs `for_list`'s `read_upto`, their read mark).
+
+        Only while the consultation is open: a closed one takes no more messages (the customer's next one opens a
+        new consultation, R3, marked in its turn), so the 종료 tab, the center's whole history, carries no marks.
+        A member who never opened it is waited on only when it is theirs or nobody's yet (할당 전); another
+        member's consultation is marked for them once they have looked at it, as they then follow it.
+        """
         last = self.last_message
-        if last is None or last.sender != Message.Sender.CUSTOMER:
+        if self.status == Status.CLOSED or last is None or last.sender != Message.Sender.CUSTOMER:
             return False
-        return (getattr(self, "read_upto", None) or 0) < last.pk
+        read_upto = getattr(self, "read_upto", None)
+        if read_upto is None:
+            return self.assignee_id is None or self.assignee_id == member.pk
+        return read_upto < last.pk
 
 
 class DeliveryState(models.TextChoices):

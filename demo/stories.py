@@ -73,6 +73,10 @@ class Visit:
     turns: int = 1  # exchanges played before it stops (in progress) or the customer leaves (chatbot)
     closed_by: str = ""  # who presses 종료; default the assignee
     block: tuple[str, str, str] | None = None  # (reason, by username, note) for BLOCKED
+    # The customer's last lines are new: the assignee has not opened them yet (the list's unread mark). Every
+    # other consultation was read by its assignee, and by whoever assigned or handed it over, to its last message.
+    unread: bool = False
+    seen_by: tuple[str, ...] = ()  # other members who opened it (Staff usernames), to its last message
 
 
 @dataclass(frozen=True)
@@ -324,8 +328,8 @@ CUSTOMERS = (
         nickname="VIP 이서연",
         memo="골드 등급 고객. 쿠폰 관련 불만 이력 있음 — 필요하면 적립금 보상 가능(매니저 승인).",
     ),
-    DemoCustomer(3, "jun_lee", False, (_v("25m", "login", UNASSIGNED),)),
-    DemoCustomer(4, "민수아빠", True, (_v("41m", "order_change", UNASSIGNED),)),
+    DemoCustomer(3, "jun_lee", False, (_v("25m", "login", UNASSIGNED, seen_by=("manager",)),)),
+    DemoCustomer(4, "민수아빠", True, (_v("41m", "order_change", UNASSIGNED, seen_by=("manager", "agent1")),)),
     DemoCustomer(5, "초코맘", True, (
         _v("330m", "delivery", CLOSED_BY_AGENT, assignee="agent2"),
         _v("3m", "exchange", UNASSIGNED),
@@ -358,13 +362,15 @@ CUSTOMERS = (
         ),
         memo="탈퇴 의사 있음. 남은 적립금 소멸 안내 필요.",
     ),
-    DemoCustomer(13, "오늘도맑음", False, (_v("9m", "delay", WAITING, assignee="agent3"),)),
+    DemoCustomer(13, "오늘도맑음", False, (_v("9m", "delay", WAITING, assignee="agent3", unread=True),)),
     # --- 상담 중 (in progress) ---
     DemoCustomer(14, "최민석", True, (
         _v("4d 13:10", "login", CHATBOT, assignee="agent3"),
-        _v("110m", "delivery", IN_PROGRESS, assignee="manager"),
+        _v("110m", "delivery", IN_PROGRESS, assignee="manager", unread=True),
     )),
-    DemoCustomer(15, "소연맘", True, (_v("80m", "refund", IN_PROGRESS, assignee="agent1", important=True, turns=2),)),
+    DemoCustomer(15, "소연맘", True, (
+        _v("80m", "refund", IN_PROGRESS, assignee="agent1", important=True, turns=2, unread=True),
+    )),
     DemoCustomer(
         16, "이동현", True,
         (
@@ -377,7 +383,9 @@ CUSTOMERS = (
     DemoCustomer(17, "윤서아", True, (
         _v("95m", "order_change", IN_PROGRESS, assignee="agent2", important=True, hold="held"),
     )),
-    DemoCustomer(18, "꿀벌이", False, (_v("70m", "member_info", IN_PROGRESS, assignee="agent2", turns=2),)),
+    DemoCustomer(18, "꿀벌이", False, (
+        _v("70m", "member_info", IN_PROGRESS, assignee="agent2", turns=2, unread=True),
+    )),
     DemoCustomer(19, "강태호", True, (_v("130m", "damaged", IN_PROGRESS, assignee="agent3", hold="held"),)),
     DemoCustomer(20, "Grace", True, (
         _v("300m", "coupon", CUSTOMER_END, assignee="agent1"),

@@ -418,3 +418,131 @@ def test_with_nothing_open_the_chat_pane_shows_my_load_against_the_limits_and_th
     pairs = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", workload)
     assert pairs == [("대기", "1 / 5"), ("상담 중", "2 / 7"), ("상담센터", "운영 중지")]
     assert "상담을 열면" in page  # the details pane says what it will hold
+
+
+def test_another_members_consultation_is_unread_for_me_only_once_i_have_looked_at_it(
+    alice_client, center, agent, agent2
+):
+    received = lifecycle.do_receive_customer_message(center, user_key="k", text="문의드려요")
+    lifecycle.do_assign_to_me(received.consultation, actor=agent2)
+    waiting = {"scope": "all", "tab": "waiting"}
+
+    # Not mine and never opened: nothing waits on me there.
+    assert 'class="unread"' not in alice_client.get(LIST, waiting).content.decode()
+
+    open_and_read(alice_client, received.consultation)
+    lifecycle.do_receive_customer_message(center, user_key="k", text="아직인가요?")
+
+    # Once looked at, I follow it: the customer's new line is marked.
+    assert 'class="unread"' in alice_client.get(LIST, waiting).content.decode()
+
+
+def test_a_closed_consultation_carries_no_unread_mark(alice_client, center, agent):
+    received = lifecycle.do_receive_customer_message(center, user_key="k", text="문의드려요")
+    lifecycle.do_assign_to_me(received.consultation, actor=agent)
+    lifecycle.do_receive_customer_message(center, user_key="k", text=lifecycle.END_COMMAND)  # the customer ends it
+
+    html = alice_client.get(LIST, {"scope": "mine", "tab": "closed"}).content.decode()
+
+    assert rows_of_html(html) == [received.consultation.public_id]
+    assert 'class="unread"' not in html
+
+
+# --- the open consultation: highlighted in its row, or on top as 열린 상담 ------------------------------------
+
+
+def row_links(html: str) -> list[str]:
+    """The consultations of the list's rows, in order (the chat pane names its consultation too)."""
+    return re.findall(r'<a class="row[^"]*"[^>]*data-consultation="(\w+)"', html)
+
+
+def opened_section(html: str) -> str:
+    """The 열린 상담 part of the list: its label and the row after it, '' when absent."""
+    if 'class="rows-opened"' not in html:
+        return ""
+    return html[html.index('class="rows-label"') : html.index("</li>", html.index('class="rows-opened"'))]
+
+
+def test_the_open_consultation_is_highlighted_in_its_own_row(alice_client, agent, make_consultation):
+    opened = make_consultation(status=Status.WAITING, assignee=agent)
+    make_consultation(status=Status.WAITING, assignee=agent)
+    url = reverse("console-consultation", args=[opened.public_id])
+
+    html = alice_client.get(url, {"scope": "mine", "tab": "waiting"}, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+    assert re.findall(r'<a class="row is-open"[^>]*aria-current="true" data-consultation="(\w+)"', html) == [
+        opened.public_id
+    ]
+    assert opened_section(html) == "" and "열린 상담" not in html
+    assert row_links(html).count(opened.public_id) == 1
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"scope": "all", "tab": "unassigned"},  # another tab
+        {"scope": "mine", "tab": "waiting"},  # another scope: not mine
+        {"scope": "all", "tab": "in_progress", "flag": "important"},  # another filter
+        {"scope": "all", "tab": "in_progress", "q": "없는검색어"},  # a search that does not find it
+    ],
+)
+def test_an_open_consultation_the_list_does_not_show_is_on_top_as_the_opened_consultation(
+    alice_client, agent2, make_consultation, state
+):
+    opened = make_consultation(status=Status.IN_PROGRESS, assignee=agent2)
+    others = [make_consultation() for _ in range(2)]
+    url = reverse("console-consultation", args=[opened.public_id])
+
+    html = alice_client.get(url, state, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+    section = opened_section(html)
+    assert "열린 상담" in section
+    assert re.findall(r'<a class="row is-open"[^>]*aria-current="true" data-consultation="(\w+)"', section) == [
+        opened.public_id
+    ]
+    assert row_links(html).count(opened.public_id) == 1
+    if state["tab"] == "unassigned":
+        assert row_links(html)[1:] == [o.public_id for o in reversed(others)]
+    # The pane's tabs, filters and live refresh keep the consultation open.
+    assert f'hx-get="{url}?' in html and f'action="{url}"' in html
+
+
+def test_the_opened_consultation_reads_in_english(alice_client, agent2, make_consultation):
+    opened = make_consultation(status=Status.IN_PROGRESS, assignee=agent2)
+    url = reverse("console-consultation", args=[opened.public_id])
+
+    html = alice_client.get(url, {"scope": "mine"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Opened consultation" in opened_section(html)
+
+
+def test_a_live_refresh_of_the_list_keeps_the_open_consultation_highlighted(alice_client, agent, make_consultation):
+    opened = make_consultation(status=Status.WAITING, assignee=agent)
+    url = reverse("console-consultation", args=[opened.public_id])
+    elsewhere = make_consultation(status=Status.IN_PROGRESS, assignee=agent)
+
+    in_tab = alice_client.get(url, {"tab": "waiting"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="list-pane")
+    other_tab = alice_client.get(url, {"tab": "in_progress"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="list-pane")
+
+    assert in_tab.content.decode().lstrip().startswith('<section id="list-pane"')
+    assert f'aria-current="true" data-consultation="{opened.public_id}"' in in_tab.content.decode()
+    html = other_tab.content.decode()
+    assert opened.public_id in opened_section(html) and row_links(html) == [opened.public_id, elsewhere.public_id]
+
+
+def test_the_open_consultation_costs_one_query_more_only_when_the_page_does_not_hold_it(
+    alice_client, agent, make_consultation, django_assert_num_queries
+):
+    opened = make_consultation(status=Status.WAITING, assignee=agent)
+    for _ in range(5):
+        make_consultation(status=Status.UNASSIGNED)
+    url = reverse("console-consultation", args=[opened.public_id])
+    pane = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "list-pane"}
+
+    # session, user, memberships (+ center), the consultation, the open tabs' counts, the closed tab's capped
+    # count, the page's rows
+    with django_assert_num_queries(7):
+        alice_client.get(url, {"scope": "mine", "tab": "waiting"}, **pane)
+    # ... and the open consultation's row, read apart (views/list.py, opened_row)
+    with django_assert_num_queries(8):
+        alice_client.get(url, {"scope": "all", "tab": "unassigned"}, **pane)

@@ -119,26 +119,45 @@ def prepare_rows(request: HttpRequest, rows: list[Consultation], open_pk: int | 
     """What each row shows, computed once per row in Python rather than looked up piece by piece in the template.
 
     The link keeps the list's state: the current query string, as {% querystring %} gives it, built once per page.
+    The open consultation's row is never unread: the member is looking at it (its pane posts the read mark).
     """
     head, _marker, tail = reverse("console-consultation", args=["~"]).rpartition("~")
     query = f"?{request.GET.urlencode()}"
     for row in rows:
         row.link = f"{head}{row.public_id}{tail}{query}"
         row.opened = row.pk == open_pk
-        row.unread = row.is_unread
+        row.unread = not row.opened and row.is_unread_for(request.member)
         row.name = row.customer.display_name
         row.time = row_time(row.last_activity_at)
         row.preview = preview(row.last_message)
         row.assignee_name = row.assignee.name if row.assignee_id else ""
 
 
-def list_context(request: HttpRequest, open_pk: int | None = None) -> dict:
-    """Everything the list pane renders: state, tab counts and one page of rows.
+def opened_row(request: HttpRequest, opened: Consultation | None, page: ListPage) -> Consultation | None:
+    """The open consultation's row when the page does not show it (another tab, scope, filter, search or page):
+    the list shows it on top, under "열린 상담", so the member still sees where they are. One query, only then.
+
+    Read through `for_list` of the whole center (a member may open any consultation of it), so the row is the
+    same as in a tab.
+    """
+    if opened is None or any(row.pk == opened.pk for row in page):
+        return None
+    rows = list(Consultation.objects.for_list(request.member, "all").only(*ROW_FIELDS).filter(pk=opened.pk))
+    prepare_rows(request, rows, opened.pk)
+    return rows[0] if rows else None
+
+
+def list_context(request: HttpRequest, opened: Consultation | None = None) -> dict:
+    """Everything the list pane renders: state, tab counts, one page of rows and the open consultation's row.
 
     Three queries, nothing counted twice: without a search, the open tabs'
     counts, the closed tab's count up to a cap, the page; with a search, its
     matches (filters.ConsultationListFilter, search.newest_matches), their
-    tab counts, the page.
+    tab counts, the page. A fourth only when a consultation is open and the
+    page does not hold it (`opened_row`).
+
+    `list_url`: where the pane's own links and refreshes go. With a consultation open it is that consultation's
+    URL, so a tab, a filter or a live refresh keeps it open and highlighted.
     """
     state = list_state(request.GET)
     base = Consultation.objects.for_list(request.member, state["scope"]).only(*ROW_FIELDS)
@@ -146,9 +165,19 @@ def list_context(request: HttpRequest, open_pk: int | None = None) -> dict:
     narrowed = filterset.qs
     counted = tab_counts(narrowed, state["scope"], matches=filterset.matches)
     page = read_page(narrowed.filter(status=state["tab"]), asked_page(request.GET.get("page")), counted[state["tab"]])
+    open_pk = opened.pk if opened else None
     prepare_rows(request, page.rows, open_pk)
     tabs = [(status, Status(status).label, counted[status]) for status in TABS[state["scope"]]]
-    return {"state": state, "tabs": tabs, "scopes": SCOPES, "flags": FLAGS, "page": page}
+    list_url = reverse("console-consultation", args=[opened.public_id]) if opened else reverse("console")
+    return {
+        "state": state,
+        "tabs": tabs,
+        "scopes": SCOPES,
+        "flags": FLAGS,
+        "page": page,
+        "opened_row": opened_row(request, opened, page),
+        "list_url": list_url,
+    }
 
 
 @require_GET
@@ -158,7 +187,7 @@ def console(request: HttpRequest, public_id: str | None = None) -> HttpResponse:
     cursor = live_cursor(request.member) if not request.htmx else None
     consultation = access_consultation(request.member, public_id) if public_id else None
     context = {
-        **list_context(request, consultation.pk if consultation else None),
+        **list_context(request, consultation),
         "consultation": consultation,
         "live_cursor": cursor,
     }

@@ -18,7 +18,17 @@ from django.test import override_settings
 from django.utils import timezone
 
 from consultations import lifecycle, thumbnails
-from consultations.models import Attachment, CloseReason, Consultation, Event, Message, QnA, Status, Template
+from consultations.models import (
+    Attachment,
+    CloseReason,
+    Consultation,
+    Event,
+    Message,
+    QnA,
+    ReadMark,
+    Status,
+    Template,
+)
 from counsel_center.models import MAX_WAITING_PER_MEMBER, Center, Member
 from customers.models import Block, Customer
 from demo import stories as demo_stories
@@ -34,7 +44,20 @@ STAFF = {
     "agent2": Member.Role.AGENT,
     "agent3": Member.Role.AGENT,
 }
-TABLES = (get_user_model(), Member, Center, Customer, Consultation, Message, Event, Block, QnA, Template, DailyStat)
+TABLES = (
+    get_user_model(),
+    Member,
+    Center,
+    Customer,
+    Consultation,
+    Message,
+    Event,
+    Block,
+    QnA,
+    Template,
+    DailyStat,
+    ReadMark,
+)
 STORY_CUSTOMERS = "demo-customer-"  # the user keys of the stories' customers; the history's are demo-regular-NNN
 STAT_FIELDS = (
     "day",
@@ -346,3 +369,26 @@ def test_it_prints_the_logins(seed_output):
     assert "master, manager, agent1, agent2, agent3" in seed_output
     assert "counsel-demo" in seed_output
     assert "비밀번호" in seed_output
+
+
+def test_its_assignees_have_read_their_consultations_but_a_few_new_customer_messages(center):
+    """The console's unread marks (Consultation.is_unread_for) look like a working day: each member has read
+    what they handle, and only a few open consultations wait with a customer's message nobody opened yet."""
+    members = Member.objects.filter(center=center)
+    assigned = Consultation.objects.filter(center=center, assignee__isnull=False)
+    marks = set(ReadMark.objects.filter(consultation__center=center).values_list("member", "consultation"))
+    assert {(c.assignee_id, c.pk) for c in assigned.filter(status=Status.CLOSED)} <= marks
+
+    for member in members:
+        mine = list(Consultation.objects.for_list(member, "mine").exclude(status=Status.CLOSED))
+        unread = [c for c in mine if c.is_unread_for(member)]
+        assert len(unread) <= 1, (member, unread)
+    everyone = [
+        c for member in members for c in Consultation.objects.for_list(member, "all") if c.is_unread_for(member)
+    ]
+    open_ones = Consultation.objects.filter(center=center).exclude(status=Status.CLOSED).count()
+    assert 0 < len(everyone) <= open_ones * len(members) // 3
+    # Unread where the customer wrote after the member's mark: the mark is behind the last message.
+    for consultation in everyone:
+        assert consultation.last_message.sender == Message.Sender.CUSTOMER
+        assert (consultation.read_upto or 0) < consultation.last_message_id

@@ -32,10 +32,11 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from consultations import file_policy, lifecycle, uploads
-from consultations.models import CloseReason, Consultation, Message, QnA, Status, Template
+from consultations.models import CloseReason, Consultation, Message, QnA, ReadMark, Status, Template
 from counsel_center import clock
 from counsel_center.models import Center, Member
 from customers import rules as customer_rules
@@ -99,6 +100,9 @@ class Expected:
     assignee: str = ""
     important: bool = False
     on_hold: bool = False
+    # Who has read it (the list's unread mark): to its last message, but for the assignee of an `unread` visit.
+    seen_by: tuple[str, ...] = ()
+    unread: bool = False
 
 
 @dataclass
@@ -378,6 +382,11 @@ class Planner:
                 assignee=assignee,
                 important=visit.important,
                 on_hold=visit.hold == "kept" or (outcome == demo.IN_PROGRESS and bool(visit.hold)),
+                seen_by=tuple(
+                    {assignee, visit.assignee, visit.assigned_by, "manager" if visit.important else "", *visit.seen_by}
+                    - {""}
+                ),
+                unread=visit.unread,
             )
         )
         return t, assignee
@@ -516,7 +525,15 @@ class Planner:
         elif outcome == demo.IDLE:
             self.add(done_at, f"{label}: idle sweep", self._sweep(done_at))
         self.plan.expected.append(
-            Expected(label, consultation, Status.CLOSED, CLOSE_REASONS[outcome], assignee, important=important)
+            Expected(
+                label,
+                consultation,
+                Status.CLOSED,
+                CLOSE_REASONS[outcome],
+                assignee,
+                important=important,
+                seen_by=(assignee,),
+            )
         )
         return done_at
 
@@ -738,6 +755,7 @@ class Command(BaseCommand):
         played = Consultation.objects.in_bulk([expected.ref.pk for expected in planner.plan.expected])
         for expected in planner.plan.expected:
             self.check_outcome(expected, played[expected.ref.pk], members)
+        self.mark_read(planner.plan.expected, played, members)
 
         # The statistics from the same rollup as the nightly job, over its whole range up to yesterday.
         last = rollup.last_finished_day(center)
@@ -763,6 +781,33 @@ class Command(BaseCommand):
         want = (expected.status, expected.close_reason, want_assignee, expected.important, expected.on_hold)
         if got != want:
             raise CommandError(f"{expected.label} ended as {got}, planned {want}.")
+
+    @staticmethod
+    def mark_read(expected: list[Expected], played: dict[int, Consultation], members: dict[str, Member]) -> None:
+        """The read marks members leave as they work (the console's unread mark, Consultation.is_unread_for).
+
+        Each consultation was read to its last message by everyone in its `seen_by`, as after answering or
+        assigning it; the assignee of an `unread` visit (demo/stories.py) read it only up to their own last
+        answer, if any, so only those few rows show new customer messages. One INSERT per batch.
+        """
+        unread = [played[e.ref.pk] for e in expected if e.unread]
+        answered = dict(
+            Message.objects.filter(consultation__in=unread, sender=Message.Sender.AGENT)
+            .values_list("consultation")
+            .annotate(upto=Max("pk"))
+        )
+        marks = []
+        for e in expected:
+            consultation = played[e.ref.pk]
+            for username in e.seen_by:
+                upto = consultation.last_message_id or 0
+                if e.unread and username == e.assignee:
+                    upto = answered.get(consultation.pk, 0)
+                if upto:
+                    marks.append(
+                        ReadMark(member=members[username], consultation=consultation, last_read_message_id=upto)
+                    )
+        ReadMark.objects.bulk_create(marks, batch_size=500)
 
     def print_logins(self, existing_users: list[str]) -> None:
         usernames = ", ".join(staff.username for staff in demo.STAFF)
