@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "consultations",
     "console",
     "stats",
+    "center_settings",
     "simulator",
     "demo",
 ]

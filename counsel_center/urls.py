@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("console.urls")),
     path("", include("stats.urls")),
     path("", include("customers.urls")),
+    path("settings/", include("center_settings.urls")),
     path("", RedirectView.as_view(pattern_name="console", permanent=False)),
 ]
 # Media files are never served at a public URL: attachments are downloaded

@@ -9,7 +9,7 @@ demo seed does not have, starts `uvicorn counsel_center.asgi:application` with
 DEBUG=1 on a free port of 127.0.0.1, logs in as agent1 / counsel-demo through
 the login form with a Korean browser, and saves the main screens; then, as
 master, the 통계 page (rolled up by `rollup_stats` after the seed); as manager,
-the 차단고객관리 page (the demo's blocked customers). The server
+the 차단고객관리 page (the demo's blocked customers); as master again, 설정. The server
 is stopped and the temporary directory removed however it ends.
 
 Needs the dev requirements (playwright) and Debian's Chromium at
@@ -208,6 +208,17 @@ def take(base: str, out: Path) -> list[Path]:
                 blocked.click(".topbar a.topbar-link[href='/blocked/']")
                 blocked.wait_for_selector("#blocked .blocked-row")
                 shot(blocked, name, full_page=True)
+
+            # 설정, as the master: the center's settings, opened from the top bar, on a desktop and on a phone.
+            for name, viewport, options in (
+                ("settings-ko-desktop.png", DESKTOP, {}),
+                ("settings-ko-phone.png", PHONE, {"is_mobile": True, "has_touch": True}),
+            ):
+                settings_page = context(browser, viewport, **options)
+                log_in(settings_page, STATS_USERNAME)
+                settings_page.click(".topbar a.topbar-link[href='/settings/']")
+                settings_page.wait_for_selector(".settings-form")
+                shot(settings_page, name, full_page=True)
         finally:
             browser.close()
     return saved

@@ -80,19 +80,33 @@ URLS: dict[str, tuple[list[str], list[str]]] = {
     "stats-csv": ([], [""]),
     "blocked-customers": ([], ["", "?q=스팸"]),
     "blocked-customers-unblock": (["blocked_customer_id"], [""]),
+    "settings:center": ([], [""]),
+    "settings:new-secret": ([], [""]),  # POST only
+    "settings:members": ([], [""]),
+    "settings:member-add": ([], [""]),
+    "settings:member-edit": (["member_id"], [""]),
+    "settings:qna": ([], ["", "?q=배송"]),
+    "settings:qna-add": ([], [""]),
+    "settings:qna-edit": (["qna_id"], [""]),
+    "settings:qna-active": (["qna_id"], [""]),  # POST only
+    "settings:templates": ([], ["", "?q=배송&page=2"]),
+    "settings:templates-add": ([], [""]),
+    "settings:templates-edit": (["template_id"], [""]),
+    "settings:templates-active": (["template_id"], [""]),  # POST only
 }
 
 # GETs that still write, each with the change that ends it. Listed, not hidden: the walk checks the rest.
 KNOWN_WRITERS: dict[str, str] = {}  # url name → why it still writes on GET; empty: none does
 
 
-def _patterns(resolver: URLResolver, prefix: str = ""):
+def _patterns(resolver: URLResolver, prefix: str = "", namespace: str = ""):
     for pattern in resolver.url_patterns:
         if isinstance(pattern, URLResolver):
             if prefix + str(pattern.pattern) != "admin/":  # the admin: test_the_admin_pages_write_nothing
-                yield from _patterns(pattern, prefix + str(pattern.pattern))
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                yield from _patterns(pattern, prefix + str(pattern.pattern), inner)
         elif isinstance(pattern, URLPattern) and pattern.name:
-            yield pattern.name
+            yield namespace + pattern.name
 
 
 @pytest.fixture
@@ -111,7 +125,7 @@ def objects(center, agent, master, settings):
         consultation, actor=agent, text="", kind=Message.Kind.FILE, attachment=incoming_file("안내.pdf", files.PDF)
     ).attachment
     template = Template.objects.create(center=center, title="배송 안내", body="배송은 2~3일 걸립니다.")
-    QnA.objects.create(center=center, question="배송 기간", answer="2~3일", keywords="배송")
+    qna = QnA.objects.create(center=center, question="배송 기간", answer="2~3일", keywords="배송")
     favorite = Favorite.objects.create(member=agent, kind=Favorite.Kind.TEMPLATE, template=template)
     spammer = CustomerFactory(center=center, user_key="spam-1", profile_nickname="스팸")
     customer_rules.do_block_customer(spammer, actor=master, reason=Block.Reason.PROMOTION)
@@ -124,6 +138,8 @@ def objects(center, agent, master, settings):
         "customer_id": consultation.customer.customer_id,
         "blocked_customer_id": spammer.customer_id,
         "template_id": template.pk,
+        "qna_id": qna.pk,
+        "member_id": agent.pk,
         "favorite_id": favorite.pk,
         "attachment_id": guide.pk,
         "image_id": image.pk,

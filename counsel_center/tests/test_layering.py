@@ -1,10 +1,11 @@
 """Imports run one way (docs/architecture.md, "Layout"): an app imports only apps of lower layers.
 
-    console → stats → consultations → customers → counsel_center
+    console, center_settings → stats → consultations → customers → counsel_center
 
 simulator and demo sit on top and may import any app; no app imports them, nor
-the console. The project's URLconf (counsel_center/urls.py) wires every app and
-is the one exception. Every module of the apps is read with `ast`, imports
+the console or center_settings (side by side: neither imports the other). The
+project's URLconf (counsel_center/urls.py) wires every app and is the one
+exception. Every module of the apps is read with `ast`, imports
 inside functions included; test modules (tests/, conftest.py) are exempt.
 """
 
@@ -21,7 +22,7 @@ LAYERS = (
     ("customers",),
     ("consultations",),
     ("stats",),
-    ("console",),
+    ("console", "center_settings"),
     ("simulator", "demo"),
 )
 LAYER_OF = {app: n for n, apps in enumerate(LAYERS) for app in apps}
@@ -95,6 +96,9 @@ def test_no_module_imports_an_app_above_its_own():
         ("stats/rollup.py", "from demo import stories\n"),
         ("simulator/views.py", "from demo import stories\n"),
         ("console/views/chat.py", "from simulator.views import simulator_page\n"),
+        ("consultations/lifecycle.py", "from center_settings.forms import CenterSettingsForm\n"),
+        ("console/views/list.py", "from center_settings.access import may_open_settings\n"),
+        ("center_settings/views/center.py", "from console.views import list\n"),
     ],
 )
 def test_an_import_from_above_is_named(path, source):
@@ -110,6 +114,7 @@ def test_an_import_from_above_is_named(path, source):
         ("consultations/channel/webhook.py", "from .. import lifecycle\nfrom customers import rules\n"),
         ("demo/management/commands/seed_demo.py", "from stats import rollup\nfrom console import search\n"),
         ("stats/rollup.py", "from consultations.models import Consultation\n"),
+        ("center_settings/access.py", "from consultations.admin_assist import CenterContentAdmin\n"),
     ],
 )
 def test_an_import_from_below_or_within_passes(path, source):
