@@ -155,10 +155,34 @@ def take(base: str, out: Path) -> list[Path]:
             open_row(page, REFUND_CUSTOMER)
             shot(page, "console-list.png")
 
+            # The assist drawer, opened as a member would: "/" at the start of the composer.
+            page.click("#composer-text")
+            page.keyboard.press("/")
             page.fill("#assist-q", QNA_SEARCH)
             page.wait_for_selector("#assist-qna-results .assist-qna")
             page.wait_for_load_state("networkidle")
             shot(page.locator("#chat-pane"), "assist-panel.png")
+            page.keyboard.press("Escape")
+
+            # The keyboard shortcuts (?), over the console.
+            page.click(".chat-header")
+            page.keyboard.press("?")
+            page.locator("#shortcuts").wait_for(state="visible")
+            shot(page, "console-shortcuts.png")
+            page.keyboard.press("Escape")
+
+            # A long tab: 14 and more rows on a 900 px screen, the tabs fixed above them.
+            closed = context(browser, DESKTOP)
+            log_in(closed)
+            closed.goto(f"{base}/consultations/?scope=all&tab=closed")
+            closed.wait_for_selector("#list-pane a.row")
+            shot(closed, "console-list-closed.png")
+
+            english = context(browser, DESKTOP, locale="en-US")
+            log_in(english)
+            english.goto(f"{base}/consultations/?scope=mine&tab=in_progress")
+            open_row(english, REFUND_CUSTOMER)
+            shot(english, "console-en-desktop.png")
 
             # The whole details pane, in a taller window.
             open_row(page, MEMO_CUSTOMER)
@@ -172,6 +196,11 @@ def take(base: str, out: Path) -> list[Path]:
             phone.goto(f"{base}/consultations/?scope=mine&tab=in_progress")
             open_row(phone, REFUND_CUSTOMER)
             shot(phone, "console-chat-phone.png")
+            phone.click(".phone-bar [data-pane-show=details]")  # the bottom bar: 목록 · 채팅 · 상세
+            phone.wait_for_selector("#details-pane .details-section")
+            shot(phone, "console-details-phone.png")
+            phone.click(".phone-bar [data-pane-show=list]")
+            shot(phone, "console-list-phone.png")
 
             simulator = context(browser, DESKTOP)
             log_in(simulator)
