@@ -54,6 +54,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
 def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     may_manage = may_manage_members(request.member)
     if request.method == "POST":
+        access_member(request.member, pk)  # another center's id is a 404 for everyone, before the role (R1)
         if not may_manage:
             return refuse_masters_only(request)
         # One transaction: the form's last-master check locks the center row until the save commits.

@@ -36,16 +36,27 @@ WITHOUT_OBJECTS = {
     "live-waiting-count",  # counts the member's own consultations only: console/tests/test_console_live.py
     "live-center-state",  # the member's own center, named by nothing in the request: test_browser_live.py
     "channel-file",  # no session: a signed link naming the center, test_attachment_downloads.py
+    # 설정's center-wide pages: the member's own center only (center_settings/tests/test_access.py)
+    "settings:center",
+    "settings:new-secret",
+    "settings:members",
+    "settings:member-add",
+    "settings:qna",
+    "settings:qna-add",
+    "settings:templates",
+    "settings:templates-add",
 }
 
 
-def _patterns(resolver: URLResolver, prefix: str = ""):
+def _patterns(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+    """Every named pattern, as reverse() names it: "namespace:name" inside an included app's namespace."""
     for pattern in resolver.url_patterns:
         if isinstance(pattern, URLResolver):
             if prefix + str(pattern.pattern) != "admin/":  # the admin's own scoping: test_admin_scoping.py
-                yield from _patterns(pattern, prefix + str(pattern.pattern))
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                yield from _patterns(pattern, prefix + str(pattern.pattern), inner)
         elif isinstance(pattern, URLPattern) and pattern.name:
-            yield pattern.name
+            yield namespace + pattern.name
 
 
 @pytest.fixture
@@ -54,7 +65,7 @@ def alpha_objects(center, agent):
     message: Message = MessageFactory(consultation=consultation, sender=Message.Sender.AGENT, author=agent)
     customer = CustomerFactory(center=center)
     template = Template.objects.create(center=center, title="배송 안내", body="배송은 2~3일 걸립니다.")
-    QnA.objects.create(center=center, question="배송 기간", answer="2~3일")
+    qna = QnA.objects.create(center=center, question="배송 기간", answer="2~3일")
     favorite = Favorite.objects.create(member=agent, kind=Favorite.Kind.TEMPLATE, template=template)
     attachment = Attachment.objects.create(
         message=message, file=ContentFile(b"%PDF-1.4", name="a.pdf"), name="a.pdf", size=8, sha256="0" * 64
@@ -66,6 +77,8 @@ def alpha_objects(center, agent):
         "customer_id": customer.customer_id,
         "template_id": template.pk,
         "favorite_id": favorite.pk,
+        "qna_id": qna.pk,
+        "member_id": agent.pk,
     }
 
 
@@ -92,6 +105,11 @@ URL_ARGUMENTS = {
     "assist-favorite-delete": ["favorite_id"],
     "file-download": ["attachment_id"],
     "file-thumbnail": ["attachment_id"],
+    "settings:member-edit": ["member_id"],
+    "settings:qna-edit": ["qna_id"],
+    "settings:qna-active": ["qna_id"],
+    "settings:templates-edit": ["template_id"],
+    "settings:templates-active": ["template_id"],
 }
 
 
