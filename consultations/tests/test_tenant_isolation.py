@@ -6,10 +6,11 @@ its path fails here until it is listed with a way to build it for center A.
 
 import pytest
 from django.core.files.base import ContentFile
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from consultations.models import Attachment, Consultation, Favorite, Message, QnA, Status, Template
 from consultations.tests.factories import ConsultationFactory, MessageFactory
+from counsel_center.tests.urlconf import named_patterns
 from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,17 +47,6 @@ WITHOUT_OBJECTS = {
     "settings:templates",
     "settings:templates-add",
 }
-
-
-def _patterns(resolver: URLResolver, prefix: str = "", namespace: str = ""):
-    """Every named pattern, as reverse() names it: "namespace:name" inside an included app's namespace."""
-    for pattern in resolver.url_patterns:
-        if isinstance(pattern, URLResolver):
-            if prefix + str(pattern.pattern) != "admin/":  # the admin's own scoping: test_admin_scoping.py
-                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-                yield from _patterns(pattern, prefix + str(pattern.pattern), inner)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield namespace + pattern.name
 
 
 @pytest.fixture
@@ -114,7 +104,7 @@ URL_ARGUMENTS = {
 
 
 def test_every_url_pattern_is_covered():
-    names = set(_patterns(get_resolver()))
+    names = set(named_patterns())
 
     assert names - WITHOUT_OBJECTS - set(URL_ARGUMENTS) == set(), "list the new pattern in URL_ARGUMENTS"
 

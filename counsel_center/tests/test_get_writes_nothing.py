@@ -19,7 +19,7 @@ import pytest
 from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from consultations import lifecycle, thumbnails
 from consultations.channel import file_links
@@ -27,6 +27,7 @@ from consultations.models import Favorite, Message, QnA, Template
 from consultations.tests import files
 from consultations.tests.helpers import customer_writes, incoming_file
 from counsel_center.tests.factories import UserFactory
+from counsel_center.tests.urlconf import named_patterns
 from customers import rules as customer_rules
 from customers.models import Block
 from customers.tests.factories import CustomerFactory
@@ -99,16 +100,6 @@ URLS: dict[str, tuple[list[str], list[str]]] = {
 KNOWN_WRITERS: dict[str, str] = {}  # url name → why it still writes on GET; empty: none does
 
 
-def _patterns(resolver: URLResolver, prefix: str = "", namespace: str = ""):
-    for pattern in resolver.url_patterns:
-        if isinstance(pattern, URLResolver):
-            if prefix + str(pattern.pattern) != "admin/":  # the admin: test_the_admin_pages_write_nothing
-                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-                yield from _patterns(pattern, prefix + str(pattern.pattern), inner)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield namespace + pattern.name
-
-
 @pytest.fixture
 def objects(center, agent, master, settings):
     """One of everything a URL can name, in center A, reached the way the product writes it."""
@@ -154,7 +145,7 @@ def writes_of(client, url: str, **extra) -> list[str]:
 
 
 def test_every_url_pattern_is_listed():
-    assert set(_patterns(get_resolver())) ^ set(URLS) == set(), "list the new pattern in URLS (and remove old ones)"
+    assert set(named_patterns()) ^ set(URLS) == set(), "list the new pattern in URLS (and remove old ones)"
 
 
 @pytest.mark.parametrize("role", ["master", "agent"])
