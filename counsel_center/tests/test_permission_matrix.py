@@ -195,7 +195,7 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "settings:member-add":        {"GET": (200,     REFUSED,  REFUSED,  REFUSED,  REFUSED,  LOGIN),
                                    "POST": (DONE,   REFUSED,  REFUSED,  REFUSED,  REFUSED,  LOGIN)},
     "settings:member-edit":       {"GET": (200,     200,      200,      REFUSED,  404,      LOGIN),
-                                   "POST": (DONE,   REFUSED,  REFUSED,  REFUSED,  REFUSED,  LOGIN)},
+                                   "POST": (DONE,   REFUSED,  REFUSED,  REFUSED,  404,      LOGIN)},
     "settings:qna":               {"GET": (200,     200,      200,      REFUSED,  200,      LOGIN),
                                    "POST": ALL_405},
     # The outsider's additions go to center B (test_an_outsiders_addition_is_their_own_centers)
