@@ -130,12 +130,13 @@ BARE_TARGET = Target("bare: 50 indexed rows via a template", BARE_PATH, "bare")
 QUERY_COUNT_CODE = """
 import json, sys, time
 from django.db import connection
+from django.http import HttpRequest
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 targets = json.loads(sys.argv[1])
 client = Client()
-assert client.login(username={username!r}, password={password!r}), "login failed"
+assert client.login(request=HttpRequest(), username={username!r}, password={password!r}), "login failed"
 out = {{}}
 for label, path, htmx in targets:
     headers = {{"HX-Request": "true"}} if htmx else {{}}

@@ -6,12 +6,16 @@ only superusers create or delete centers.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .admin_scoping import ADMIN_ROLES, MASTER_ONLY, CenterScopedAdmin, is_superuser
 from .forms import CenterForm, MemberChangeForm, MemberCreationForm, announce_operating_change, sync_staff_flag
+from .login_throttle import with_login_failures
 from .models import Center, Member
 
 # --- centers ------------------------------------------------------------------------
@@ -65,7 +69,8 @@ class MemberAdmin(CenterScopedAdmin, admin.ModelAdmin):
 
     form = MemberChangeForm
     add_form = MemberCreationForm
-    list_display = ("member_name", "username", "role", "can_consult", "is_active", "created_at")
+    list_display = ("member_name", "username", "role", "can_consult", "is_active", "login_locked", "created_at")
+    actions = ["unlock_login"]
     list_filter = ("role", "can_consult", "is_active")
     list_select_related = ("user",)
     search_fields = ("display_name", "user__username", "user__first_name", "user__last_name", "user__email")
@@ -87,8 +92,34 @@ class MemberAdmin(CenterScopedAdmin, admin.ModelAdmin):
     def username(self, obj: Member) -> str:
         return obj.user.get_username()
 
+    @admin.display(description=_("login locked"), boolean=True)
+    def login_locked(self, obj: Member) -> bool:
+        return obj.login_failures >= settings.AXES_FAILURE_LIMIT
+
+    @admin.action(description=_("Unlock login"), permissions=["change"])
+    def unlock_login(self, request: HttpRequest, queryset) -> None:
+        """Forget the selected members' failed logins (django-axes' reset), which lifts a lockout at once.
+
+        Only members of centers where the user may change members: the list also shows those of a center
+        where the user is a manager. A lock on an address (failures for many usernames) is the operators'
+        (`manage.py axes_reset_ip`).
+        """
+        if not is_superuser(request):
+            queryset = queryset.filter(center_id__in=self.writable_center_ids(request))
+        members = list(queryset.select_related("user"))
+        for member in members:
+            axes_reset(username=member.user.get_username())
+        self.message_user(
+            request,
+            ngettext(
+                "Unlocked the login of %(count)d member.", "Unlocked the login of %(count)d members.", len(members)
+            )
+            % {"count": len(members)},
+            messages.SUCCESS,
+        )
+
     def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).select_related("user")
+        return with_login_failures(super().get_queryset(request).select_related("user"))
 
     def get_fieldsets(self, request: HttpRequest, obj=None):
         return self.add_fieldsets if obj is None else self.fieldsets

@@ -8,6 +8,7 @@ DEBUG=0, ALLOWED_HOSTS. See docs/operations.md.
 
 import json
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_filters",
+    "axes",
     "counsel_center",
     "customers",
     "consultations",
@@ -76,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes documents: it turns a login refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "counsel_center.urls"
@@ -269,6 +273,39 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out login before the password is checked (docs/operations.md
+# "Login throttling"). It needs the request, which LoginView and the admin's login pass to authenticate().
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# A username is locked after LOGIN_FAILURE_LIMIT failures from any address, and an address after as many
+# failures for any usernames; either lasts LOGIN_COOLOFF_MINUTES after the last failure. A success forgives
+# that username's own failures (counsel_center/login_throttle.py says why only those).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "counsel_center.login_throttle.LoginThrottleHandler"
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# The client's address: REMOTE_ADDR, or behind the proxy the header it sets to the client's address
+# (CLIENT_IP_HEADER=X-Real-IP with nginx's `proxy_set_header X-Real-IP $remote_addr`), else every
+# login would come from the proxy's one address and one person's typos would lock everyone out.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+AXES_CLIENT_IP_CALLABLE = "counsel_center.login_throttle.client_ip"
+# Axes' own admin is not scoped to a center (it lists every username and address); masters unlock their
+# members from the member list instead (counsel_center/admin.py), operators with axes' reset commands.
+AXES_ENABLE_ADMIN = False
+# Attempts are kept for the lockout; successful logins are not logged a second time beside the session.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no start-up banner in every command's output
+
+# A session lasts a working day and ends when the browser closes; a password change (set_password) ends
+# the user's other sessions through Django's session auth hash.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_SECONDS", 9 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "console"
 LOGOUT_REDIRECT_URL = "login"

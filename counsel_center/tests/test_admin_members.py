@@ -5,6 +5,7 @@ Covers counsel_center/admin.py (CenterAdmin and MemberAdmin).
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
@@ -165,7 +166,7 @@ def test_it_lets_a_master_add_an_agent_who_can_log_in(client, master, center):
     assert (member.center, member.role, member.display_name, member.is_active) == (center, "agent", "진", True)
     assert member.user.is_staff is False  # agents work in the console, not the admin
     client.logout()
-    assert client.login(username="jin", password=STRONG_PASSWORD)
+    assert client.login(request=HttpRequest(), username="jin", password=STRONG_PASSWORD)
 
 
 def test_it_makes_a_new_manager_staff_so_they_reach_the_admin(client, master, center):
@@ -179,7 +180,7 @@ def test_it_makes_a_new_manager_staff_so_they_reach_the_admin(client, master, ce
     assert user.is_staff is True
     assert user.memberships.get().can_consult is True
     client.logout()
-    assert client.login(username="jin", password=STRONG_PASSWORD)
+    assert client.login(request=HttpRequest(), username="jin", password=STRONG_PASSWORD)
     assert client.get(reverse("admin:customers_customer_changelist")).status_code == 200
 
 

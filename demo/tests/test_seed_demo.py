@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.db import transaction
+from django.http import HttpRequest
 from django.test import override_settings
 from django.utils import timezone
 
@@ -131,7 +132,8 @@ def test_it_creates_five_members_who_log_in_with_the_demo_password(center):
 
     assert {name: m.role for name, m in members.items()} == STAFF
     for name, member in members.items():
-        assert authenticate(None, username=name, password="counsel-demo") == member.user
+        # A request, as a login form passes it: django-axes refuses an authentication without one.
+        assert authenticate(HttpRequest(), username=name, password="counsel-demo") == member.user
         assert member.user.is_staff == (member.role != Member.Role.AGENT)
         assert not member.user.is_superuser
         assert member.display_name and not member.display_name.isascii()
