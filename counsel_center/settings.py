@@ -11,7 +11,6 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
-
 from django.utils.csp import CSP
 
 from .env import env_bool, env_float, env_int, env_list, env_str
