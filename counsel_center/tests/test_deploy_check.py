@@ -7,7 +7,7 @@ without a value here, or one set here that the table does not list, fails the te
 import os
 import re
 import secrets
-import subprocess  # nosec B404 - runs manage.py of this checkout with a fixed argument list
+import subprocess
 import sys
 from pathlib import Path
 
@@ -47,7 +47,7 @@ def production_environment(tmp_path: Path) -> dict[str, str]:
 def check_deploy(tmp_path: Path, environment: dict[str, str]) -> subprocess.CompletedProcess:
     # Only the production environment: nothing of the test run's (VAR_DIR apart, so var/ stays untouched).
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "VAR_DIR": str(tmp_path / "var"), **environment}
-    return subprocess.run(  # nosec B603 - sys.executable and a fixed argument list, no shell
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,
         env=env,
