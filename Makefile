@@ -29,9 +29,11 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## lint: ruff (its security rules S included), ruff's format check, and bandit over the product's code (docs/security.md)
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m bandit -c pyproject.toml -r . -q
 
 format: $(VENV)/.dev
 	$(PY) -m ruff check --fix .

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 from .env import env_bool, env_float, env_int, env_list, env_str
 
@@ -77,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes documents: it turns a login refused for too many failures into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -351,6 +353,32 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (Django's own middleware; docs/security.md). Scripts and styles come only from this
+# site's static files: the templates hold no inline <script>, <style>, style="" or on…= (counsel_center/tests/
+# test_csp.py scans them), and htmx runs without eval (allowEval false, no hx-trigger filters, no hx-on/js:)
+# and without its injected indicator <style> (base.html's htmx-config). Images also from data: (the simulator's
+# empty favicon) and blob: (the simulator's preview of a picked image, URL.createObjectURL). The SSE stream and
+# the simulator's webhook calls are same-origin (connect-src 'self'). A downloaded file gets a stricter policy
+# of its own (consultations/file_responses.py), which the middleware leaves in place.
+_csp = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# CSP_REPORT_ONLY=1 sends the same policy as Content-Security-Policy-Report-Only instead: the browser reports
+# what it would block (in its console) and blocks nothing, a way to try a change of the policy in production.
+if env_bool("CSP_REPORT_ONLY", False):
+    SECURE_CSP_REPORT_ONLY = _csp
+else:
+    SECURE_CSP = _csp
 
 LOGGING = {
     "version": 1,

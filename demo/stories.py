@@ -25,8 +25,8 @@ from counsel_center.models import Member
 
 CENTER_SLUG = "demo"
 CENTER_NAME = "데모 상담센터"
-DEMO_PASSWORD = "counsel-demo"  # noqa: S105 - a documented demo login, not a secret
-DEFAULT_WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - overridable with DEMO_WEBHOOK_SECRET
+DEMO_PASSWORD = "counsel-demo"  # noqa: S105  # nosec B105  # a documented demo login, not a secret
+DEFAULT_WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105  # nosec B105  # the demo's; DEMO_WEBHOOK_SECRET overrides
 RANDOM_SEED = 20240611
 
 

@@ -79,12 +79,20 @@ def open_tab(context: Any) -> Tab:
 
 
 def new_context(
-    browser: Any, *, viewport: dict | None = None, locale: str = "ko-KR", timezone_id: str | None = None
+    browser: Any,
+    *,
+    viewport: dict | None = None,
+    locale: str = "ko-KR",
+    timezone_id: str | None = None,
+    bypass_csp: bool = False,
 ) -> Any:
     """A fresh context (its own cookies), Korean by default: Accept-Language follows the locale.
 
-    `timezone_id`: the browser's own time zone (the machine's when None)."""
-    options = {"timezone_id": timezone_id} if timezone_id else {}
+    `timezone_id`: the browser's own time zone (the machine's when None). `bypass_csp`: the pages' policy is not
+    applied, for a test that injects a script of its own (axe); every other test runs under the policy."""
+    options: dict[str, Any] = {"timezone_id": timezone_id} if timezone_id else {}
+    if bypass_csp:
+        options["bypass_csp"] = True
     return browser.new_context(locale=locale, viewport=viewport or DESKTOP, **options)
 
 

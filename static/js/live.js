@@ -30,6 +30,27 @@
     };
   }
 
+  // --- one consultation's events ----------------------------------------------------------------------------
+  // A pane of one consultation refreshes on that consultation's (or its customer's) events only. An htmx event
+  // filter would say so (`sse:consultation.changed[detail.data=='…']`), but htmx compiles filters with eval, which
+  // the Content-Security-Policy refuses (settings.py). So each such event is passed on as `live:<name>:<its data>`
+  // and a pane listens for its own: `hx-trigger="live:consultation.changed:<public id> from:#live"`.
+  ["consultation.changed", "conversation.changed", "customer.changed"].forEach(function (name) {
+    live.addEventListener("sse:" + name, function (event) {
+      var data = event.detail && event.detail.data;
+      if (data) { live.dispatchEvent(new window.CustomEvent("live:" + name + ":" + data)); }
+    });
+  });
+
+  // A pane marked data-hold-while-editing (the details pane) does not reload while the member types in one of
+  // its [data-draft] fields, so a draft is never wiped: the filter's other half, without eval.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-hold-while-editing") && elt.querySelector("[data-draft]:focus")) {
+      event.preventDefault();
+    }
+  });
+
   // --- the stream -------------------------------------------------------------------------------------------
   // After an error the extension makes a new EventSource from `sse-connect`: start it after the last event seen.
   live.addEventListener("htmx:sseMessage", function (event) {

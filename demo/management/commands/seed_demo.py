@@ -200,7 +200,7 @@ class Planner:
         self.members = members
         self.anchor = anchor
         self.tz = ZoneInfo(center.time_zone)
-        self.rng = random.Random(demo.RANDOM_SEED)  # noqa: S311 - reproducible demo timings, not secrets
+        self.rng = random.Random(demo.RANDOM_SEED)  # noqa: S311  # nosec B311  # reproducible demo timings, not secrets
         self.plan = Plan()
         # When each member holds a consultation (assigned until closed), so the history finds who has room.
         self.busy: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
@@ -401,7 +401,7 @@ class Planner:
         (R7, and so R5) all along it, and when nobody does, nobody answers it.
         Everything ends before 18:00 yesterday, where the minute visits may start.
         """
-        rng = random.Random(demo.HISTORY_SEED)  # noqa: S311 - reproducible demo history, not secrets
+        rng = random.Random(demo.HISTORY_SEED)  # noqa: S311  # nosec B311  # reproducible demo history, not secrets
         today = self.anchor.astimezone(self.tz).date()
         evening = datetime.combine(today - timedelta(days=1), time(18), tzinfo=self.tz)
         regulars = [self._regular(rng, number) for number in range(1, demo.HISTORY_CUSTOMERS + 1)]
@@ -716,7 +716,7 @@ class Command(BaseCommand):
         members: dict[str, Member] = {}
         existing: list[str] = []
         created_any = False
-        password_hash = ""
+        password_hash = ""  # nosec B105  # no hash yet: made once, for the first new user
         for staff in demo.STAFF:
             user, created = user_model.objects.get_or_create(
                 username=staff.username,
