@@ -53,13 +53,12 @@ def member_add(request: HttpRequest) -> HttpResponse:
 @settings_required
 def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     may_manage = may_manage_members(request.member)
+    member = access_member(request.member, pk)  # another center's id is a 404 for everyone, before the role (R1)
     if request.method == "POST":
-        access_member(request.member, pk)  # another center's id is a 404 for everyone, before the role (R1)
         if not may_manage:
             return refuse_masters_only(request)
         # One transaction: the form's last-master check locks the center row until the save commits.
         with transaction.atomic():
-            member = access_member(request.member, pk)
             form = MemberEditForm(request.POST, instance=member)
             if form.is_valid():
                 form.save()
@@ -68,7 +67,6 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("%(name)s is saved.") % {"name": member.name})
                 return redirect("settings:members")
     else:
-        member = access_member(request.member, pk)
         form = MemberEditForm(instance=member, read_only=not may_manage)
     context = {"form": form, "subject": member, "may_manage": may_manage, "section": "members"}
     return render(request, "center_settings/member_form.html", context)
