@@ -96,9 +96,6 @@ URLS: dict[str, tuple[list[str], list[str]]] = {
     "settings:templates-active": (["template_id"], [""]),  # POST only
 }
 
-# GETs that still write, each with the change that ends it. Listed, not hidden: the walk checks the rest.
-KNOWN_WRITERS: dict[str, str] = {}  # url name → why it still writes on GET; empty: none does
-
 
 @pytest.fixture
 def objects(center, agent, master, settings):
@@ -161,8 +158,6 @@ def test_a_get_writes_nothing(client, objects, request, role, name):
         url = path + query.format(**objects)
         found[url] = writes_of(client, url) + writes_of(client, url, **HX)
 
-    if name in KNOWN_WRITERS and any(found.values()):
-        pytest.xfail(KNOWN_WRITERS[name])  # until it stops writing; then drop it from KNOWN_WRITERS
     assert found == {url: [] for url in found}
 
 
