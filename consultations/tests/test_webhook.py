@@ -306,6 +306,42 @@ def test_it_accepts_a_timestamp_within_the_window(client, center, offset):
     assert response.status_code == 200
 
 
+def test_a_captured_request_replayed_is_a_duplicate_in_its_window_and_refused_after(client, center):
+    # One real signed request, taken near the end of its window, as an eavesdropper would keep it.
+    body = json.dumps(text_event("결제 취소해 주세요"), ensure_ascii=False).encode()
+    signed_at = int(time.time()) - signing.MAX_SKEW_SECONDS + 2
+    headers = signing.signed_headers(SECRET, body, timestamp=signed_at)
+
+    def replay(slug="alpha"):
+        return post_json(client, slug, body, secret=None, headers=headers)
+
+    first = replay()
+    assert first.status_code == 200, first.content
+    stored = rows()
+
+    again = replay()  # inside the window: the event id makes it a duplicate
+    assert (again.status_code, again.json()["duplicate"]) == (200, True)
+    assert again.json()["message_id"] == first.json()["message_id"]
+
+    while time.time() - signed_at <= signing.MAX_SKEW_SECONDS + 1:  # the window closes (about 3 s)
+        time.sleep(0.2)
+    late = replay()
+
+    assert (late.status_code, error_of(late)) == (401, "stale_timestamp")
+    assert rows() == stored
+
+
+def test_a_request_replayed_to_another_center_is_refused(client, center, other_center):
+    body = json.dumps(text_event("다른 센터로 보낸 재전송"), ensure_ascii=False).encode()
+    headers = signing.signed_headers(SECRET, body)
+    assert post_json(client, "alpha", body, secret=None, headers=headers).status_code == 200
+
+    response = post_json(client, "beta", body, secret=None, headers=headers)
+
+    assert (response.status_code, error_of(response)) == (401, "bad_signature")
+    assert not Message.objects.filter(consultation__center=other_center).exists()
+
+
 @pytest.mark.parametrize("timestamp", ["soon", "-5", "1.5e9", "١٧٠٠٠٠٠٠٠٠"])
 def test_it_refuses_a_timestamp_that_is_not_unix_seconds(client, center, timestamp):
     body = json.dumps(text_event()).encode()
