@@ -25,6 +25,7 @@ from counsel_center.settings import redis_cache
 from customers.tests.factories import CustomerFactory
 
 from .live import PrivateRedis, eventually
+from .worker import celery_app_on
 
 HX = {"HTTP_HX_REQUEST": "true", "HTTP_ACCEPT_LANGUAGE": "en"}
 
@@ -82,28 +83,10 @@ class Broker:
 
 
 @pytest.fixture
-def broker(private_redis, settings):
-    """Celery publishing to the private Redis: an app of the test's own, current while it runs.
-
-    The suite's app runs tasks in process (conftest.py) and keeps connections
-    to the suite's broker; the product's tasks (shared tasks) follow whichever
-    app is current.
-    """
-    from counsel_center.celery import app as suite_app
-
-    app = Celery("counsel_center", set_as_current=False)
-    app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.conf.update(
-        broker_url=private_redis.url,
-        broker_transport_options={"socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT_SECONDS},
-        task_always_eager=False,
-    )
-    app.set_current()
-    app.set_default()
-    yield Broker(private_redis, app)
-    app.close()
-    suite_app.set_current()
-    suite_app.set_default()
+def broker(private_redis):
+    """Celery publishing to the private Redis: an app of the test's own, current while it runs (worker.py)."""
+    with celery_app_on(private_redis.url) as app:
+        yield Broker(private_redis, app)
 
 
 @pytest.fixture
