@@ -135,13 +135,16 @@ def start_server(
     debug: bool = False,
     environment: dict[str, str] | None = None,
     wsgi: bool = False,
+    workers: int = 1,
+    threads: int = 4,
     **live_settings: float,
 ) -> Server:
     """uvicorn on a free port of 127.0.0.1, on the test database; `live_settings` as LIVE_* variables.
 
     `debug`: DEBUG on, so that pages find their static files without collectstatic (the browser tests).
     `environment`: more variables for the server (settings, TMPDIR).
-    `wsgi`: gunicorn with one `gthread` worker on the WSGI entry point instead, as production's web processes.
+    `wsgi`: gunicorn with `gthread` workers (`workers` of `threads` threads) on the WSGI entry point
+    instead, as production's web processes.
     """
     port = free_port()
     application_name = f"live-test-{name}-{port}"
@@ -168,7 +171,8 @@ def start_server(
     log_path = work / f"{name}.log"
     if wsgi:
         command = [sys.executable, "-m", "gunicorn", "counsel_center.wsgi:application", "-k", "gthread"]
-        command += ["--threads", "4", "-b", f"{HOST}:{port}", "--log-level", "warning", "--graceful-timeout", "1"]
+        command += ["-w", str(workers), "--threads", str(threads), "-b", f"{HOST}:{port}"]
+        command += ["--log-level", "warning", "--graceful-timeout", "1"]
     else:
         command = [sys.executable, "-m", "uvicorn", "counsel_center.asgi:application", "--host", HOST]
         command += ["--port", str(port), "--log-level", "warning", "--timeout-graceful-shutdown", "1"]
@@ -247,23 +251,28 @@ class Posted:
     body: dict
 
 
-def post_message(server: Server, center, text: str, *, user_key: str = "kakao-user-1") -> Posted:
-    """A customer's text message through the center's webhook on `server`, signed as the channel signs it."""
-    event = {
-        "event_id": f"live-{os.getpid()}-{next(_event_numbers)}",
+def text_event(event_id: str, text: str, *, user_key: str = "kakao-user-1") -> dict:
+    """A customer's text message as the channel sends it (SPEC §7)."""
+    return {
+        "event_id": event_id,
         "type": "message",
         "user_key": user_key,
         "profile_nickname": "김민지",
         "is_friend": True,
         "message": {"kind": "text", "text": text},
     }
+
+
+def signed_request(center, event: dict) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of `event` signed now as the channel signs it; sent again as they are, a duplicate."""
     body = json.dumps(event, ensure_ascii=False).encode()
-    timestamp = int(time.time())
-    headers = {
-        "Content-Type": "application/json",
-        signing.TIMESTAMP_HEADER: str(timestamp),
-        signing.SIGNATURE_HEADER: signing.signature(center.webhook_secret, timestamp, body),
-    }
+    return body, {"Content-Type": "application/json", **signing.signed_headers(center.webhook_secret, body)}
+
+
+def post_message(server: Server, center, text: str, *, user_key: str = "kakao-user-1") -> Posted:
+    """A customer's text message through the center's webhook on `server`, signed as the channel signs it."""
+    event = text_event(f"live-{os.getpid()}-{next(_event_numbers)}", text, user_key=user_key)
+    body, headers = signed_request(center, event)
     conn = http.client.HTTPConnection(HOST, server.port, timeout=30)
     try:
         sent_at = time.monotonic()
@@ -274,6 +283,52 @@ def post_message(server: Server, center, text: str, *, user_key: str = "kakao-us
     finally:
         conn.close()
     return Posted(sent_at, answered_at, response.status, json.loads(payload) if payload else {})
+
+
+class ChannelConnection:
+    """A channel's keep-alive connection to the webhooks of `server`, one request at a time.
+
+    Renewed every RENEW_AFTER requests, so that the connections of many clients
+    spread over a server's workers (docs/perf.md), and after an idle second,
+    before gunicorn's keep-alive (2 s) could close it under a request.
+    """
+
+    RENEW_AFTER = 25
+    IDLE_SECONDS = 1.0
+
+    def __init__(self, server: Server, *, timeout: float = 30) -> None:
+        self.server = server
+        self.timeout = timeout
+        self._conn: http.client.HTTPConnection | None = None
+        self._used = 0
+        self._last = 0.0
+
+    def post(self, slug: str, body: bytes, headers: dict[str, str]) -> Posted:
+        """POST a signed event; an answer that is not JSON is kept as `{"text": ...}`. Errors close and raise."""
+        if self._conn is None or self._used >= self.RENEW_AFTER or time.monotonic() - self._last > self.IDLE_SECONDS:
+            self.close()
+            self._conn = http.client.HTTPConnection(HOST, self.server.port, timeout=self.timeout)
+            self._used = 0
+        self._used += 1
+        try:
+            sent_at = time.monotonic()
+            self._conn.request("POST", f"/channel/{slug}/events", body=body, headers=headers)
+            response = self._conn.getresponse()
+            payload = response.read()
+            answered_at = self._last = time.monotonic()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+        try:
+            answer = json.loads(payload)
+        except ValueError:
+            answer = {"text": payload.decode(errors="replace")[:500]}
+        return Posted(sent_at, answered_at, response.status, answer)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def post_in_thread(server: Server, center, text: str, **kwargs) -> Posted:
