@@ -385,5 +385,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # A database error is one line without its traceback in the request log and the live stream's warnings:
+    # while the database restarts every request fails alike (counsel_center/unavailable.py says why).
+    "filters": {"one_line_database_errors": {"()": "counsel_center.unavailable.OneLineDatabaseErrors"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["one_line_database_errors"]},
+        "consultations.live.stream": {"filters": ["one_line_database_errors"]},
+    },
 }
