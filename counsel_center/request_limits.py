@@ -40,6 +40,8 @@ from django.db import close_old_connections
 from django.http import JsonResponse
 from django.urls import Resolver404, resolve
 
+from .unavailable import database_error_in
+
 # Where a request carries when its headers arrived (unix seconds): a key of the ASGI scope, or of the WSGI
 # environ (`request.META`), as servers name their own extensions ("gunicorn.socket").
 RECEIVED_AT = "counsel.received_at"
@@ -185,6 +187,12 @@ class RequestLimits:
 def _run_check(check: EarlyCheck, request: EarlyRequest) -> Refusal | None:
     try:
         return check(request)
+    except Exception as error:
+        if database_error_in(error) is None:
+            raise
+        # Raised here, outside Django's handler, it would be the server's bare 500. The view repeats the check
+        # and Django answers its database error 503 (counsel_center/unavailable.py).
+        return None
     finally:
         # A thread of asgiref's pool, not a request's: hand back its connection (closed, or to the pool).
         close_old_connections()

@@ -126,11 +126,21 @@ else:
 if _db["ENGINE"] == "django.db.backends.postgresql" and env_int("DB_POOL_MAX_SIZE", 0) > 0:
     # A few connections shared by the process's request threads (docs/operations.md).
     # Django requires CONN_MAX_AGE 0 with it.
+    from psycopg_pool import ConnectionPool
+
     _db["CONN_MAX_AGE"] = 0
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 2),
         "max_size": env_int("DB_POOL_MAX_SIZE", 0),
         "timeout": env_int("DB_POOL_TIMEOUT_SECONDS", 10),
+        # A connection is checked (an empty query) before it is lent: after a database restart the pool's
+        # connections are dead, and unchecked each would fail a request. Django sets the same check when
+        # CONN_HEALTH_CHECKS is on; said here so that it does not hang on that flag.
+        "check": ConnectionPool.check_connection,
+        # While the database is away the pool retries each connection with a doubling pause. With psycopg_pool's
+        # default (retry for 5 minutes) the pause grows past the outage: a database back after a 40 s stop went
+        # unnoticed for 20 s more. After 10 s it gives up instead, and the next request starts again at once.
+        "reconnect_timeout": 10,
     }
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # A console request is one short query after another: PostgreSQL's parallel workers
@@ -385,5 +395,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # A database error is one line without its traceback in the request log and the live stream's warnings:
+    # while the database restarts every request fails alike (counsel_center/unavailable.py says why).
+    "filters": {"one_line_database_errors": {"()": "counsel_center.unavailable.OneLineDatabaseErrors"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["one_line_database_errors"]},
+        "consultations.live.stream": {"filters": ["one_line_database_errors"]},
+    },
 }

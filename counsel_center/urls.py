@@ -31,6 +31,12 @@ urlpatterns = [
     path("settings/", include("center_settings.urls")),
     path("", RedirectView.as_view(pattern_name="console", permanent=False)),
 ]
+
+# A database error anywhere in a request (view or middleware) answers 503 rather than 500 (or, for the
+# session's save, 400): counsel_center/unavailable.py.
+handler400 = "counsel_center.unavailable.bad_request"
+handler500 = "counsel_center.unavailable.server_error"
+
 # Media files are never served at a public URL: attachments are downloaded
 # through console/views/files.py, by members of the file's center
 # (`files/<id>`) or by the channel with a signed link (`channel-file`) (R15).

@@ -21,4 +21,24 @@
     });
     window.scrollTo(0, 0);
   });
+
+  // htmx swaps no error response. One that explains itself in a sentence (the 503 of a request that met the
+  // database restarting, counsel_center/unavailable.py) is shown below the top bar until a request succeeds.
+  var notice = null;
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var type = (xhr && xhr.getResponseHeader("Content-Type")) || "";
+    if (xhr.status !== 503 || type.indexOf("text/plain") !== 0 || !xhr.responseText) return;
+    if (!notice) {
+      notice = document.createElement("p");
+      notice.className = "request-notice";
+      notice.setAttribute("role", "alert");
+      document.body.appendChild(notice);
+    }
+    notice.textContent = xhr.responseText;
+    notice.hidden = false;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (notice && event.detail.successful) notice.hidden = true;
+  });
 })();
