@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from django.db import connections
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -60,6 +61,10 @@ def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+            # While Playwright's event loop runs in this thread, Django's connections are kept per async
+            # context (asgiref's Local), so pytest-django's teardown never sees the ones the test opened:
+            # left open, they kept the test database from being dropped at the end of the run.
+            connections.close_all()
 
 
 @dataclass
