@@ -1,16 +1,18 @@
-"""The `<time>` elements of the list rows and the chat lines: one filter each, the same HTML as before.
+"""The `<time>` elements of the list rows and the chat lines.
 
 `row_time` and `chat_time` (console/templatetags/console.py) replaced
-three or four `date` filters per row or bubble (docs/perf.md); users must see
-no difference.
+three or four `date` filters per row or bubble (docs/perf.md) with the same
+HTML. A row older than a day then got a shorter text than the whole date and
+time: 어제, the month and day, or the date of another year.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.template import Context, Template
 from django.utils import timezone, translation
 
+from console.templatetags.console import NATURAL_TIME_SPAN, short_time
 from consultations.tests.helpers import T0
 
 ROW_BEFORE = Template(
@@ -42,8 +44,29 @@ def test_the_filters_write_what_the_templates_wrote(language, age):
     with translation.override(language):
         for moment in (timezone.now() - age, T0 - age):
             context = Context({"t": moment})
-            assert ROW_NOW.render(context) == ROW_BEFORE.render(context)
+            if timezone.now() - moment < NATURAL_TIME_SPAN:  # older rows are shorter now (below)
+                assert ROW_NOW.render(context) == ROW_BEFORE.render(context)
             assert CHAT_NOW.render(context) == CHAT_BEFORE.render(context)
+
+
+SEOUL_NOON = timezone.make_aware(datetime(2026, 12, 6, 12, 0))  # settings.TIME_ZONE is Asia/Seoul
+
+
+@pytest.mark.parametrize(
+    ("moment", "korean", "english"),
+    [
+        (datetime(2026, 12, 5, 13, 0), "어제", "Yesterday"),  # 23 h before: past the relative span
+        (datetime(2026, 12, 5, 0, 30), "어제", "Yesterday"),
+        (datetime(2026, 12, 4, 23, 59), "12월 4일", "December 4"),
+        (datetime(2026, 1, 1, 0, 0), "1월 1일", "January 1"),
+        (datetime(2025, 12, 31, 23, 0), "2025-12-31", "2025-12-31"),
+    ],
+)
+def test_an_older_row_shows_yesterday_then_the_day_then_the_date(moment, korean, english):
+    moment = timezone.make_aware(moment)
+    for language, expected in (("ko", korean), ("en", english)):
+        with translation.override(language):
+            assert short_time(moment, now=SEOUL_NOON) == expected
 
 
 def test_the_times_are_in_the_centers_time_zone():
