@@ -24,6 +24,10 @@ urlpatterns = [
     path("simulator/", include("simulator.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Every member, agents too (they have no admin): Django's views, which keep this session and end the
+    # member's others (the session hash changes with the password).
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("center/", choose_center_view, name="choose-center"),
     path("", include("console.urls")),
     path("", include("stats.urls")),

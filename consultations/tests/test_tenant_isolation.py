@@ -23,6 +23,8 @@ WITHOUT_OBJECTS = {
     "set_language",
     "login",
     "logout",
+    "password_change",  # the member's own account
+    "password_change_done",
     "choose-center",  # refuses a center that is not the user's: console/tests/test_console_list.py
     "console",
     "stats",  # the member's own center only: stats/tests/test_views.py

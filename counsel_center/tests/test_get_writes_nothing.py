@@ -42,6 +42,8 @@ URLS: dict[str, tuple[list[str], list[str]]] = {
     "set_language": ([], [""]),
     "login": ([], [""]),
     "logout": ([], [""]),  # GET is refused (405): logging out takes a POST
+    "password_change": ([], [""]),
+    "password_change_done": ([], [""]),
     "choose-center": ([], [""]),  # POST only
     "channel-events": (["slug"], [""]),  # POST only
     "channel-file": (["slug", "channel_token"], [""]),
