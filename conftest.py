@@ -10,14 +10,12 @@ servers, a private Redis, a channel's receiving end.
 
 import os
 import socket
-import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from consultations.tests.factories import ConsultationFactory
-from consultations.tests.live import PrivateRedis, Servers
+from consultations.tests.live import PrivateRedis, Servers, wait_until_disconnected
 from consultations.tests.receiver import running_receiver
 from counsel_center.models import Member
 from counsel_center.tests.factories import CenterFactory, MemberFactory, UserFactory
@@ -137,19 +135,8 @@ def live_servers(django_db_setup, django_db_blocker):
     servers = Servers()
     yield servers
     servers.stop_all()
-    if connection.vendor == "postgresql":
-        # pytest-django drops the test database next, which fails while a
-        # stopped server's backends are still on their way out.
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND application_name LIKE 'live-test-%%'"
-                )
-                if cursor.fetchone()[0] == 0:
-                    break
-                time.sleep(0.1)
+    with django_db_blocker.unblock():
+        wait_until_disconnected("live-test-%")  # pytest-django drops the test database next
 
 
 @pytest.fixture

@@ -84,6 +84,29 @@ def database_url_for(application_name: str) -> str:
     return f"postgres://{user}@{address}/{db['NAME']}?application_name={application_name}"
 
 
+def wait_until_disconnected(application_name_like: str, *, timeout: float = 10.0) -> bool:
+    """Until PostgreSQL has ended the backends whose application_name is LIKE the pattern (stopped processes').
+
+    The test database is flushed and dropped next, which fails while they are on their way out. True once
+    they are gone (at once off PostgreSQL), False after `timeout`. pg_stat_activity is a server view the ORM
+    has no API for.
+    """
+    if connection.vendor != "postgresql":
+        return True
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE %s",
+                [application_name_like],
+            )
+            if cursor.fetchone()[0] == 0:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+
 # --- servers ---------------------------------------------------------------------------------------
 
 

@@ -21,9 +21,8 @@ from pathlib import Path
 
 from celery import Celery
 from django.conf import settings
-from django.db import connection
 
-from .live import ROOT, START_SECONDS, database_url_for, dying_with_us
+from .live import ROOT, START_SECONDS, database_url_for, dying_with_us, wait_until_disconnected
 
 CONCURRENCY = 2
 STOP_SECONDS = 10
@@ -75,7 +74,8 @@ class Worker:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=STOP_SECONDS)
-        wait_until_disconnected(self.application_name)
+        gone = wait_until_disconnected(self.application_name, timeout=STOP_SECONDS)
+        assert gone, f"the backends of {self.application_name} are still there after {STOP_SECONDS} s"
 
 
 def start_celery_worker(name: str, work: Path, *, broker_url: str, environment: dict[str, str]) -> Worker:
@@ -110,17 +110,3 @@ def start_celery_worker(name: str, work: Path, *, broker_url: str, environment: 
         time.sleep(0.1)
     worker.kill()
     raise AssertionError(f"worker {name} was not ready within {START_SECONDS} s:\n{worker.log()}")
-
-
-def wait_until_disconnected(application_name: str) -> None:
-    """Until PostgreSQL has ended the backends of a stopped process: the test database is flushed and dropped next."""
-    if connection.vendor != "postgresql":
-        return
-    deadline = time.monotonic() + STOP_SECONDS
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [application_name])
-            if cursor.fetchone()[0] == 0:
-                return
-            time.sleep(0.05)
-    raise AssertionError(f"the backends of {application_name} are still there after {STOP_SECONDS} s")
